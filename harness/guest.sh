@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the x86_64 guest kernel and the vfio selftests from the patched tree,
+# pack them into a busybox initramfs and boot a q35 guest under TCG with an
+# emulated VT-d, QEMU's edu device and an ivshmem-plain device whose memory
+# is a file the host can read.
+#
+#   guest.sh check   run the selftests, record results (stage guest-x86)
+#   guest.sh run     run guest/vfio_demo.c and print its report (make run)
+. "$(dirname "$0")/lib.sh"
+
+MODE=${1:-check}
+ARCH_=x86
+KOUT=$OUT/x86-guest
+STOUT=$OUT/selftests-x86
+HDR=$OUT/hdr-x86
+RUN=$BUILD/run-x86
+IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
+GUEST_MEM=${GUEST_MEM:-1G}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
+
+build_kernel() {
+	log "configuring the guest kernel ($KOUT)"
+	local missing
+	missing=$(merge_config x86 "$KOUT" allnoconfig "$CONFIGS/x86-guest.config" \
+		"$KSRC/tools/testing/selftests/vfio/config") || return 1
+	if [ -n "$missing" ]; then
+		log "guest config is missing options the fragments ask for:"
+		echo "$missing" >&2
+		return 1
+	fi
+	log "building the guest kernel"
+	kmake x86 "$KOUT" bzImage >"$LOGS/x86-guest-build.log" 2>&1 ||
+		{ tail -30 "$LOGS/x86-guest-build.log" >&2; return 1; }
+}
+
+# build_selftests <arch> <hdr dir> <out dir>: static vfio selftests + demo.
+build_selftests() {
+	local arch=$1 hdr=$2 out=$3 cc
+	cc=$(user_cc "$arch")
+	log "installing uapi headers ($arch)"
+	local karch=x86_64 cross=
+	[ "$arch" = s390 ] && karch=s390 cross=s390x-linux-gnu-
+	make -C "$KSRC" O="$hdr" ARCH=$karch CROSS_COMPILE=$cross \
+		INSTALL_HDR_PATH="$hdr/usr" headers_install >"$LOGS/hdr-$arch.log" 2>&1 ||
+		{ tail -20 "$LOGS/hdr-$arch.log" >&2; return 1; }
+	log "building vfio selftests ($arch)"
+	rm -rf "$out"
+	mkdir -p "$out"
+	make -C "$KSRC/tools/testing/selftests/vfio" OUTPUT="$out" CC="$cc" \
+		KHDR_INCLUDES="-isystem $hdr/usr/include" LDFLAGS=-static \
+		>"$LOGS/selftests-$arch.log" 2>&1 ||
+		{ tail -30 "$LOGS/selftests-$arch.log" >&2; return 1; }
+	if grep -q 'warning:' "$LOGS/selftests-$arch.log"; then
+		grep -A3 'warning:' "$LOGS/selftests-$arch.log" >&2
+		log "the selftests build with warnings"
+		return 1
+	fi
+	local st=$KSRC/tools/testing/selftests/vfio
+	# The programs the guest runs, in the order lib.mk lists them.
+	printf 'include Makefile\nprint-progs:\n\t@for p in $(TEST_GEN_PROGS); do echo $${p##*/}; done\n' |
+		make -s -C "$st" OUTPUT="$out" -f - print-progs >"$out/list" || return 1
+	[ -f "$GUEST/vfio_demo.c" ] || return 0
+	$cc -O2 -Wall -static -I"$st/lib/include" -isystem "$hdr/usr/include" \
+		-o "$out/vfio_demo" "$GUEST/vfio_demo.c" "$st"/lib/*.c \
+		>>"$LOGS/selftests-$arch.log" 2>&1 ||
+		{ tail -20 "$LOGS/selftests-$arch.log" >&2; return 1; }
+}
+
+# make_initramfs <out dir> <cpio>
+make_initramfs() {
+	local st=$1 cpio=$2 root
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$GUEST/init" "$root/init"
+	cp "$st"/* "$root/tests/"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$cpio"
+	rm -rf "$root"
+}
+
+boot() {
+	local mode=$1
+	rm -rf "$RUN"
+	mkdir -p "$RUN"
+	truncate -s "$IVSHMEM_SIZE" "$RUN/ivshmem.mem"
+	log "booting the guest (TCG, mode=$mode)"
+	local t0=$SECONDS
+	timeout "$QEMU_TIMEOUT" qemu-system-x86_64 \
+		-machine q35 -accel tcg -cpu max -smp 1 -m "$GUEST_MEM" \
+		-nodefaults -no-reboot -display none -monitor none \
+		-device intel-iommu,intremap=on \
+		-device edu \
+		-object memory-backend-file,id=ivshmem,share=on,mem-path="$RUN/ivshmem.mem",size="$IVSHMEM_SIZE" \
+		-device ivshmem-plain,memdev=ivshmem \
+		-kernel "$KOUT/arch/x86/boot/bzImage" -initrd "$RUN.cpio" \
+		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$mode" \
+		-serial file:"$RUN/console.log" -serial file:"$RUN/tap.log" \
+		>"$RUN/qemu.log" 2>&1
+	local rc=$?
+	echo "$rc" >"$RUN/qemu.rc"
+	log "guest exited with $rc after $((SECONDS - t0)) s"
+}
+
+build_all() {
+	need_tree_applied
+	build_kernel || return 1
+	build_selftests x86 "$HDR" "$STOUT" || return 1
+	make_initramfs "$STOUT" "$RUN.cpio"
+}
+
+case $MODE in
+check)
+	stage_begin guest-x86
+	if ! build_all; then
+		record guest-x86 fail "build" "guest kernel or selftests did not build"
+		exit 1
+	fi
+	record guest-x86 pass "build" "guest kernel, vfio selftests, initramfs"
+	boot test
+	cp "$RUN/console.log" "$RUN/tap.log" "$LOGS/" 2>/dev/null
+	python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" \
+		--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
+		--allow "$GUEST/kernel-log.allow" >>"$RESULTS/guest-x86.tsv"
+	python3 "$HARNESS/summary.py" --stage guest-x86 --brief | tail -n 12
+	;;
+run)
+	STAGE=run
+	build_all || die "build failed"
+	boot demo
+	python3 "$HARNESS/demo_report.py" --tap "$RUN/tap.log" \
+		--console "$RUN/console.log" --ivshmem "$RUN/ivshmem.mem"
+	;;
+*) die "usage: $0 check|run" ;;
+esac

@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common definitions for the harness scripts. Sourced, never executed.
+#
+# Directory layout (everything below $BUILD is generated and git-ignored):
+#   $BUILD/linux        base commit + the series applied (branch "check")
+#   $BUILD/tree         developer worktree (make tree / make export)
+#   $BUILD/bisect       worktree the bisect stage walks prefix by prefix
+#   $BUILD/out/<name>   kbuild output directories (O=)
+#   $BUILD/results      one <stage>.tsv per stage: status<TAB>name<TAB>detail
+#   $BUILD/logs         full logs of every stage
+
+set -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+HARNESS=$ROOT/harness
+CONFIGS=$ROOT/configs
+GUEST=$ROOT/guest
+PATCHES=$ROOT/patches
+KSRC=$BUILD/linux
+TREE=$BUILD/tree
+OUT=$BUILD/out
+RESULTS=$BUILD/results
+LOGS=$BUILD/logs
+JOBS=${JOBS:-$(nproc)}
+
+# shellcheck source=../BASE
+. "$ROOT/BASE"
+BASE_TAG=base
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
+export KBUILD_BUILD_USER=patchq KBUILD_BUILD_HOST=patchq
+# Fixed identity for commits the harness makes itself (base, git am).
+export GIT_COMMITTER_NAME=patchq GIT_COMMITTER_EMAIL=patchq@localhost
+
+mkdir -p "$BUILD" "$OUT" "$RESULTS" "$LOGS"
+
+log() { printf '[%s] %s\n' "${STAGE:-harness}" "$*" >&2; }
+die() { printf '[%s] error: %s\n' "${STAGE:-harness}" "$*" >&2; exit 1; }
+warn_loud() {
+	printf '\n' >&2
+	printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n' >&2
+	printf '!!! WARNING: %s\n' "$@" >&2
+	printf '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' >&2
+}
+
+# record <stage> <pass|fail|skip> <name> [detail]
+record() {
+	local stage=$1 status=$2 name=$3 detail=${4:-}
+	printf '%s\t%s\t%s\n' "$status" "$name" "${detail//$'\n'/ }" >>"$RESULTS/$stage.tsv"
+	case $status in
+	pass) log "PASS $name${detail:+ ($detail)}" ;;
+	fail) log "FAIL $name${detail:+ ($detail)}" ;;
+	skip) log "SKIP $name${detail:+ ($detail)}" ;;
+	*) die "record: bad status $status" ;;
+	esac
+}
+
+# Start a stage's result file afresh.
+stage_begin() {
+	STAGE=$1
+	: >"$RESULTS/$STAGE.tsv"
+}
+
+# Patches of the series, in order, as paths relative to patches/.
+series_patches() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$PATCHES/series"
+}
+
+# sha256 over BASE, the series file and every patch it lists.
+series_hash() {
+	{
+		cat "$ROOT/BASE" "$PATCHES/series"
+		series_patches | while read -r p; do cat "$PATCHES/$p"; done
+	} | sha256sum | cut -d' ' -f1
+}
+
+# Files the whole series touches (needs an applied $KSRC).
+series_files() {
+	git -C "$KSRC" diff --name-only "$BASE_TAG" check
+}
+
+need_tree_applied() {
+	[ -f "$BUILD/linux.applied" ] && [ "$(cat "$BUILD/linux.applied")" = "$(series_hash)" ] ||
+		die "the series is not applied in $KSRC: run 'make check-apply' first"
+}
+
+# Kernel make for an architecture: kmake <x86|s390|um> <outdir> args...
+kmake() {
+	local arch=$1 out=$2
+	shift 2
+	case $arch in
+	x86) make -C "${KDIR:-$KSRC}" O="$out" ARCH=x86_64 CC="ccache gcc" \
+		HOSTCC="ccache gcc" -j"$JOBS" "$@" ;;
+	s390) make -C "${KDIR:-$KSRC}" O="$out" ARCH=s390 \
+		CROSS_COMPILE=s390x-linux-gnu- CC="ccache s390x-linux-gnu-gcc" \
+		HOSTCC="ccache gcc" -j"$JOBS" "$@" ;;
+	*) die "kmake: unknown arch $arch" ;;
+	esac
+}
+
+# Compiler for userspace test programs of an architecture.
+user_cc() {
+	case $1 in
+	x86) echo gcc ;;
+	s390) echo s390x-linux-gnu-gcc ;;
+	*) die "user_cc: unknown arch $1" ;;
+	esac
+}
+
+# merge_config <arch> <outdir> <base: defconfig target|allnoconfig> fragments...
+# Runs the kernel's own scripts/kconfig/merge_config.sh. Prints the options a
+# fragment asked for that did not make it into .config.
+merge_config() {
+	local arch=$1 out=$2 base=$3
+	shift 3
+	local karch=x86_64 cross=
+	[ "$arch" = s390 ] && karch=s390 cross=s390x-linux-gnu-
+	mkdir -p "$out"
+	(
+		cd "${KDIR:-$KSRC}" || exit 1
+		export ARCH=$karch CROSS_COMPILE=$cross
+		if [ "$base" = allnoconfig ]; then
+			scripts/kconfig/merge_config.sh -n -O "$out" /dev/null "$@"
+		else
+			make O="$out" "$base" >/dev/null &&
+				scripts/kconfig/merge_config.sh -O "$out" "$out/.config" "$@"
+		fi
+	) >"$out/merge_config.log" 2>&1 || { cat "$out/merge_config.log" >&2; return 1; }
+	grep -A2 '^Value requested for' "$out/merge_config.log" || true
+}
+
+# Run a command with a wall-clock timer; prints "<seconds>" to fd 3 target.
+now() { date +%s.%N; }

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summarise build/results/<stage>.tsv files.
+
+Each row is "status<TAB>name<TAB>detail" with status pass, fail or skip.
+build/results/times.tsv holds "stage<TAB>seconds<TAB>exit-status<TAB>note"
+per stage run by check.sh. The last line printed is always
+"N passed, N failed, N skipped".
+"""
+import argparse
+import os
+import sys
+
+RESULTS = os.path.join(os.environ.get("BUILD", os.path.join(os.path.dirname(__file__), "..", "build")),
+                       "results")
+
+
+def load(stage):
+    rows = []
+    try:
+        with open(os.path.join(RESULTS, stage + ".tsv")) as f:
+            for line in f:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) >= 2:
+                    rows.append((parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
+    except FileNotFoundError:
+        pass
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--stage", action="append", help="only these stages")
+    ap.add_argument("--brief", action="store_true", help="one stage's rows, no table")
+    args = ap.parse_args()
+
+    times = []
+    try:
+        with open(os.path.join(RESULTS, "times.tsv")) as f:
+            times = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    except FileNotFoundError:
+        pass
+    stages = args.stage or [t[0] for t in times]
+
+    total = {"pass": 0, "fail": 0, "skip": 0}
+    out = []
+    failures, skips = [], []
+    for st in stages:
+        rows = load(st)
+        c = {"pass": 0, "fail": 0, "skip": 0}
+        for status, name, detail in rows:
+            c[status] = c.get(status, 0) + 1
+            if status == "fail":
+                failures.append(f"  [{st}] {name}: {detail}")
+            elif status == "skip":
+                skips.append(f"  [{st}] {name}: {detail}")
+        for k in total:
+            total[k] += c[k]
+        t = next((x for x in times if x[0] == st), None)
+        secs = f"{float(t[1]):7.1f}s" if t else "      -"
+        note = t[3] if t and len(t) > 3 else ""
+        rc = t[2] if t else "0"
+        if rc != "0" and c["fail"] == 0:
+            # A stage that failed without recording why still fails.
+            failures.append(f"  [{st}] stage exited {rc}: {note or 'see build/logs'}")
+            total["fail"] += 1
+            c["fail"] += 1
+        out.append(f"  {st:<14} {c['pass']:>6} {c['fail']:>6} {c['skip']:>7}  {secs}  {note}")
+
+    if not args.brief:
+        print("\n==== summary " + "=" * 58)
+        print(f"  {'stage':<14} {'passed':>6} {'failed':>6} {'skipped':>7}  {'time':>8}")
+        print("\n".join(out))
+        if times:
+            print(f"  {'total':<14} {'':>6} {'':>6} {'':>7}  "
+                  f"{sum(float(t[1]) for t in times if t[0] in stages):7.1f}s")
+    if skips:
+        print("skipped:")
+        print("\n".join(skips))
+    if failures:
+        print("failed:")
+        print("\n".join(failures))
+    print(f"{total['pass']} passed, {total['fail']} failed, {total['skip']} skipped")
+    return 1 if total["fail"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
