@@ -8,7 +8,7 @@ STAGE=deps
 
 PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
-	python3 xz-utils perl git
+	python3 python3-ply python3-git xz-utils perl git
 	gcc-s390x-linux-gnu libc6-dev-s390x-cross
 	qemu-system-x86 qemu-system-misc
 	busybox-static sparse coccinelle ccache

@@ -34,6 +34,10 @@ export KBUILD_BUILD_USER=patchq KBUILD_BUILD_HOST=patchq
 # Fixed identity for commits the harness makes itself (base, git am).
 export GIT_COMMITTER_NAME=patchq GIT_COMMITTER_EMAIL=patchq@localhost
 
+# Debian's python3 first: the kernel's scripts (checkpatch's spdxcheck,
+# kunit.py) use the python3-* packages deps.sh installs for it.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
 mkdir -p "$BUILD" "$OUT" "$RESULTS" "$LOGS"
 
 log() { printf '[%s] %s\n' "${STAGE:-harness}" "$*" >&2; }
@@ -61,7 +65,11 @@ record() {
 stage_begin() {
 	STAGE=$1
 	: >"$RESULTS/$STAGE.tsv"
+	rm -f "$RESULTS/$STAGE.note"
 }
+
+# A line the summary prints next to the stage.
+stage_note() { echo "$*" >"$RESULTS/$STAGE.note"; }
 
 # Patches of the series, in order, as paths relative to patches/.
 series_patches() {

@@ -48,14 +48,22 @@ export_to() {
 	done < <(tree_git rev-list --reverse "$BASE_TAG"..HEAD)
 }
 
-# Differences between <dir> and patches/, one "<what>: <path>" per line.
+# Differences between <dir> and patches/ in what export writes (series and
+# *.patch; cover letters and the checkpatch allow file are not exported).
 compare_to_patches() {
-	local dir=$1
-	diff -rq "$dir" "$PATCHES" 2>/dev/null | sed -E \
-		-e "s|^Files $dir/(.*) and $PATCHES/.* differ$|differs from patches/: \1|" \
-		-e "s|^Only in $dir/?(.*): (.*)$|not exported: \1/\2|" \
-		-e "s|^Only in $PATCHES/?(.*): (.*)$|only in patches/ (not in tree): \1/\2|" \
-		-e 's|: /|: |' | grep -v 'checkpatch.allow$' || true
+	local dir=$1 f
+	{
+		(cd "$dir" && find . -name '*.patch' -o -name series)
+		(cd "$PATCHES" && find . -name '*.patch' -o -name series)
+	} | sed 's|^\./||' | sort -u | while read -r f; do
+		if [ ! -e "$PATCHES/$f" ]; then
+			echo "not exported: $f"
+		elif [ ! -e "$dir/$f" ]; then
+			echo "only in patches/ (not in the tree): $f"
+		elif ! cmp -s "$dir/$f" "$PATCHES/$f"; then
+			echo "differs from patches/: $f"
+		fi
+	done
 }
 
 cmd_tree() {

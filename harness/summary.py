@@ -59,6 +59,11 @@ def main():
         t = next((x for x in times if x[0] == st), None)
         secs = f"{float(t[1]):7.1f}s" if t else "      -"
         note = t[3] if t and len(t) > 3 else ""
+        try:
+            with open(os.path.join(RESULTS, st + ".note")) as f:
+                note = (note + "; " if note else "") + f.read().strip()
+        except FileNotFoundError:
+            pass
         rc = t[2] if t else "0"
         if rc != "0" and c["fail"] == 0:
             # A stage that failed without recording why still fails.

@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Bisectability: every prefix of the series builds, for x86_64 and s390,
+# every kernel directory the whole series touches and every selftest
+# directory it touches (static, warnings are errors). One result per prefix
+# and architecture.
+. "$(dirname "$0")/lib.sh"
+. "$HARNESS/kbuild.sh"
+stage_begin bisect
+need_tree_applied
+
+mapfile -t kdirs < <(touched_kdirs)
+mapfile -t stdirs < <(touched_selftests)
+mapfile -t commits < <(git -C "$KSRC" rev-list --reverse "$BASE_TAG"..check)
+mapfile -t names < <(series_patches)
+log "${#commits[@]} prefixes; kernel dirs: ${kdirs[*]:-none}; selftests: ${stdirs[*]:-none}"
+
+bisect_tree
+configured=()
+for i in "${!commits[@]}"; do
+	c=${commits[$i]}
+	name="$((i + 1))/${#commits[@]} ${names[$i]}"
+	bisect_checkout "$c"
+	# Reconfigure when the prefix changes Kconfig (or on first use).
+	kconfig_changed=$(git -C "$BISECT" diff --name-only "$c~1" "$c" | grep -c 'Kconfig' || true)
+	for arch in "${ARCHES[@]}"; do
+		log="$LOGS/bisect-$((i + 1))-$arch.log"
+		if [ ${#kdirs[@]} -gt 0 ]; then
+			if [ -z "${configured[*]}" ] || [ "$kconfig_changed" != 0 ] ||
+				[[ " ${configured[*]} " != *" $arch "* ]]; then
+				bisect_config "$arch" || { record bisect fail "$name [$arch]" "config failed"; continue; }
+				configured+=("$arch")
+			fi
+			if ! bisect_build_kdirs "$arch" "$log" "${kdirs[@]}"; then
+				grep -m3 -E 'error:|Error [0-9]' "$log" >&2
+				record bisect fail "$name [$arch]" "kernel build failed: $(grep -m1 'error:' "$log")"
+				continue
+			fi
+		fi
+		if ! bisect_build_selftests "$arch" "$log.selftests" "${stdirs[@]}"; then
+			grep -m3 -E 'error|warning' "$log.selftests" >&2
+			record bisect fail "$name [$arch]" "selftests build failed: $(grep -m1 -E 'error|warning' "$log.selftests")"
+			continue
+		fi
+		record bisect pass "$name [$arch]" "${#kdirs[@]} kernel dir(s), ${#stdirs[@]} selftest dir(s)"
+	done
+done
+
+! grep -q '^fail' "$RESULTS/bisect.tsv"

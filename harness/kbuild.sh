@@ -1,0 +1,94 @@
+# SPDX-License-Identifier: GPL-2.0
+# Build helpers shared by the static and bisect stages. Sourced after lib.sh.
+#
+# Both stages work in $BISECT, a worktree of $KSRC that they check out at
+# the base, at each prefix of the series and at its tip, with one kbuild
+# output directory per architecture ($OUT/bisect-<arch>). Moving between
+# neighbouring commits rewrites only the files they change, so every build
+# after the first is incremental.
+
+BISECT=$BUILD/bisect
+ARCHES=(x86 s390)
+
+bisect_out() { echo "$OUT/bisect-$1"; }
+
+# Kernel sources (not tools/, not docs) the whole series touches.
+touched_c() {
+	series_files | grep -E '\.c$' |
+		grep -vE '^(tools|scripts|Documentation|samples|usr)/' || true
+}
+
+# Directories to build: those of touched C files and of touched Makefiles
+# and Kconfig files, outside tools/.
+touched_kdirs() {
+	series_files | grep -E '\.c$|(^|/)(Makefile|Kbuild|Kconfig[^/]*)$' |
+		grep -vE '^(tools|scripts|Documentation|samples|usr)/' |
+		xargs -r -n1 dirname | grep -v '^\.$' | sort -u || true
+}
+
+# Selftest directories the series touches (tools/testing/selftests/<x>).
+touched_selftests() {
+	series_files | sed -n 's|^\(tools/testing/selftests/[^/]*\)/.*|\1|p' |
+		sort -u | while read -r d; do
+		[ -f "$KSRC/$d/Makefile" ] && echo "$d"
+	done
+}
+
+bisect_tree() {
+	if [ ! -d "$BISECT" ]; then
+		git -C "$KSRC" worktree prune
+		git -C "$KSRC" worktree add -q --detach "$BISECT" "$BASE_TAG" ||
+			die "cannot create $BISECT"
+	fi
+}
+
+# bisect_checkout <commit>
+bisect_checkout() {
+	git -C "$BISECT" checkout -q -f --detach "$1" && git -C "$BISECT" clean -q -fdx ||
+		die "cannot check out $1 in $BISECT"
+}
+
+# bisect_config <arch>: defconfig + configs/bisect.config (+ the arch's
+# fragment), through merge_config.sh. Options a fragment names that do not
+# exist yet at this prefix are ignored.
+bisect_config() {
+	local arch=$1 out
+	out=$(bisect_out "$arch")
+	local frags=("$CONFIGS/bisect.config")
+	[ -f "$CONFIGS/bisect-$arch.config" ] && frags+=("$CONFIGS/bisect-$arch.config")
+	KDIR=$BISECT merge_config "$arch" "$out" defconfig "${frags[@]}" >/dev/null
+}
+
+# bisect_build_kdirs <arch> <log> dirs...: build directories (and modules in them).
+bisect_build_kdirs() {
+	local arch=$1 log=$2
+	shift 2
+	[ $# -gt 0 ] || return 0
+	local targets=()
+	local d
+	for d in "$@"; do targets+=("$d/"); done
+	KDIR=$BISECT kmake "$arch" "$(bisect_out "$arch")" "${targets[@]}" >"$log" 2>&1
+}
+
+# bisect_build_selftests <arch> <log> dirs...: static, warnings are errors.
+bisect_build_selftests() {
+	local arch=$1 log=$2
+	shift 2
+	[ $# -gt 0 ] || return 0
+	local karch=x86_64 cross= out hdr d
+	[ "$arch" = s390 ] && karch=s390 cross=s390x-linux-gnu-
+	out=$(bisect_out "$arch")-selftests
+	hdr=$(bisect_out "$arch")-hdr
+	: >"$log"
+	make -C "$BISECT" O="$hdr" ARCH=$karch CROSS_COMPILE=$cross \
+		INSTALL_HDR_PATH="$hdr/usr" headers_install >>"$log" 2>&1 || return 1
+	for d in "$@"; do
+		[ -f "$BISECT/$d/Makefile" ] || continue	# not there yet at this prefix
+		rm -rf "$out/$d"
+		mkdir -p "$out/$d"
+		make -C "$BISECT/$d" OUTPUT="$out/$d" CC="$(user_cc "$arch")" \
+			KHDR_INCLUDES="-isystem $hdr/usr/include" LDFLAGS=-static \
+			>>"$log" 2>&1 || return 1
+	done
+	! grep -q 'warning:' "$log"
+}

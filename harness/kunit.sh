@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# KUnit: the suites of every .kunitconfig the series adds or changes, run
+# with the kernel's own tools/testing/kunit/kunit.py under UML and under
+# QEMU s390x. Each test case is one result. Until the series has a
+# .kunitconfig this stage reports "0 suites".
+. "$(dirname "$0")/lib.sh"
+stage_begin kunit
+need_tree_applied
+
+mapfile -t kconfigs < <(series_files | grep -E '(^|/)\.kunitconfig$' || true)
+if [ ${#kconfigs[@]} -eq 0 ]; then
+	log "0 suites: the series adds no .kunitconfig yet"
+	stage_note "0 suites: the series has no .kunitconfig yet"
+	exit 0
+fi
+log "kunitconfigs: ${kconfigs[*]}"
+args=()
+for k in "${kconfigs[@]}"; do args+=(--kunitconfig="$KSRC/$k"); done
+
+# run_kunit <label> <build dir> kunit.py args...
+run_kunit() {
+	local label=$1 bdir=$2
+	shift 2
+	local json=$LOGS/kunit-$label.json log=$LOGS/kunit-$label.log
+	rm -f "$json"
+	(cd "$KSRC" && ./tools/testing/kunit/kunit.py run --build_dir="$bdir" \
+		--jobs="$JOBS" --timeout=900 --json="$json" "${args[@]}" "$@") >"$log" 2>&1
+	local rc=$?
+	if [ ! -s "$json" ]; then
+		tail -25 "$log" >&2
+		record kunit fail "$label" "kunit.py produced no results (exit $rc), see $log"
+		return
+	fi
+	python3 - "$json" "$label" >>"$RESULTS/kunit.tsv" <<-'PY'
+	import json, sys
+	doc = json.load(open(sys.argv[1]))
+	label = sys.argv[2]
+	def walk(group, path):
+	    for case in group.get("test_cases", []):
+	        name = f"{label} {path}.{case['name']}"
+	        st = case.get("status", "")
+	        if st == "PASS":
+	            print(f"pass\t{name}\t")
+	        elif st == "SKIP":
+	            print(f"skip\t{name}\t{case.get('misc', {}).get('reason', 'skipped')}")
+	        else:
+	            print(f"fail\t{name}\t{st}")
+	    for sub in group.get("sub_groups", []):
+	        walk(sub, f"{path}.{sub['name']}" if path else sub["name"])
+	walk(doc, "")
+	PY
+	grep -E '^(pass|fail|skip)' "$RESULTS/kunit.tsv" | grep -c "	$label " |
+		xargs -I{} echo "[kunit] $label: {} test case(s)" >&2
+	[ $rc = 0 ] || grep -q "	$label " "$RESULTS/kunit.tsv" ||
+		record kunit fail "$label" "kunit.py exited $rc"
+}
+
+run_kunit um "$OUT/kunit-um" --arch=um --make_options CC="ccache gcc"
+run_kunit s390 "$OUT/kunit-s390" --arch=s390 --cross_compile=s390x-linux-gnu- \
+	--make_options CC="ccache s390x-linux-gnu-gcc"
+
+! grep -q '^fail' "$RESULTS/kunit.tsv"
