@@ -7,14 +7,28 @@
 #
 #   guest.sh check   run the selftests, record results (stage guest-x86)
 #   guest.sh run     run guest/vfio_demo.c and print its report (make run)
+#   guest.sh bench   guest/vfio_bench.c on the base and the patched kernel
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-check}
-ARCH_=x86
-KOUT=$OUT/x86-guest
 STOUT=$OUT/selftests-x86
 HDR=$OUT/hdr-x86
-RUN=$BUILD/run-x86
+
+# Kernel variants: "" is configs/x86-guest.config alone, <v> adds
+# configs/x86-guest-<v>.config and its "# cmdline:" line.
+VARIANTS=("" unsafe)
+set_variant() {
+	VARIANT=$1
+	KOUT=$OUT/x86-guest${VARIANT:+-$VARIANT}
+	RUN=$BUILD/run-x86${VARIANT:+-$VARIANT}${DEV:+-dev}
+	FRAGS=("$CONFIGS/x86-guest.config")
+	EXTRA_CMDLINE=
+	if [ -n "$VARIANT" ]; then
+		FRAGS+=("$CONFIGS/x86-guest-$VARIANT.config")
+		EXTRA_CMDLINE=$(sed -n 's/^# cmdline: //p' "$CONFIGS/x86-guest-$VARIANT.config")
+	fi
+}
+set_variant ""
 IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
 GUEST_MEM=${GUEST_MEM:-1G}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
@@ -22,7 +36,7 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
 build_kernel() {
 	log "configuring the guest kernel ($KOUT)"
 	local missing
-	missing=$(merge_config x86 "$KOUT" allnoconfig "$CONFIGS/x86-guest.config" \
+	missing=$(merge_config x86 "$KOUT" allnoconfig "${FRAGS[@]}" \
 		"$KSRC/tools/testing/selftests/vfio/config") || return 1
 	if [ -n "$missing" ]; then
 		log "guest config is missing options the fragments ask for:"
@@ -30,8 +44,8 @@ build_kernel() {
 		return 1
 	fi
 	log "building the guest kernel"
-	kmake x86 "$KOUT" bzImage >"$LOGS/x86-guest-build.log" 2>&1 ||
-		{ tail -30 "$LOGS/x86-guest-build.log" >&2; return 1; }
+	local blog=$LOGS/x86-guest${VARIANT:+-$VARIANT}-build.log
+	kmake x86 "$KOUT" bzImage >"$blog" 2>&1 || { tail -30 "$blog" >&2; return 1; }
 }
 
 # build_selftests <arch> <hdr dir> <out dir>: static vfio selftests + demo.
@@ -60,11 +74,14 @@ build_selftests() {
 	# The programs the guest runs, in the order lib.mk lists them.
 	printf 'include Makefile\nprint-progs:\n\t@for p in $(TEST_GEN_PROGS); do echo $${p##*/}; done\n' |
 		make -s -C "$st" OUTPUT="$out" -f - print-progs >"$out/list" || return 1
-	[ -f "$GUEST/vfio_demo.c" ] || return 0
-	$cc -O2 -Wall -static -I"$st/lib/include" -isystem "$hdr/usr/include" \
-		-o "$out/vfio_demo" "$GUEST/vfio_demo.c" "$st"/lib/*.c \
-		>>"$LOGS/selftests-$arch.log" 2>&1 ||
-		{ tail -20 "$LOGS/selftests-$arch.log" >&2; return 1; }
+	# The harness's own guest programs, on the same library.
+	local prog
+	for prog in vfio_demo vfio_bench; do
+		$cc -O2 -Wall -Werror -static -I"$st/lib/include" \
+			-isystem "$hdr/usr/include" -o "$out/$prog" \
+			"$GUEST/$prog.c" "$st"/lib/*.c >>"$LOGS/selftests-$arch.log" 2>&1 ||
+			{ tail -20 "$LOGS/selftests-$arch.log" >&2; return 1; }
+	done
 }
 
 # make_initramfs <out dir> <cpio>
@@ -92,9 +109,10 @@ boot() {
 		-device intel-iommu,intremap=on \
 		-device edu \
 		-object memory-backend-file,id=ivshmem,share=on,mem-path="$RUN/ivshmem.mem",size="$IVSHMEM_SIZE" \
-		-device ivshmem-plain,memdev=ivshmem \
+		-device pcie-root-port,id=rp0,chassis=1,x-speed=2_5,x-width=1 \
+		-device ivshmem-plain,memdev=ivshmem,bus=rp0 \
 		-kernel "$KOUT/arch/x86/boot/bzImage" -initrd "$RUN.cpio" \
-		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$mode" \
+		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$mode $EXTRA_CMDLINE ${BOOT_ARGS:-}" \
 		-serial file:"$RUN/console.log" -serial file:"$RUN/tap.log" \
 		>"$RUN/qemu.log" 2>&1
 	local rc=$?
@@ -112,17 +130,50 @@ build_all() {
 case $MODE in
 check)
 	stage_begin guest-x86
-	if ! build_all; then
-		record guest-x86 fail "build" "guest kernel or selftests did not build"
-		exit 1
-	fi
-	record guest-x86 pass "build" "guest kernel, vfio selftests, initramfs"
-	boot test
-	cp "$RUN/console.log" "$RUN/tap.log" "$LOGS/" 2>/dev/null
-	python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" \
-		--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
-		--allow "$GUEST/kernel-log.allow" >>"$RESULTS/guest-x86.tsv"
+	for v in "${VARIANTS[@]}"; do
+		set_variant "$v"
+		name=${v:-default}
+		if ! build_all; then
+			record guest-x86 fail "$name: build" "guest kernel or selftests did not build"
+			continue
+		fi
+		record guest-x86 pass "$name: build" "kernel (${FRAGS[*]##*/}), vfio selftests, initramfs"
+		boot test
+		for f in console.log tap.log; do cp "$RUN/$f" "$LOGS/guest-$name-$f" 2>/dev/null; done
+		python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" --prefix "$name: " \
+			--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
+			--allow "$GUEST/kernel-log.allow" >>"$RESULTS/guest-x86.tsv"
+	done
 	python3 "$HARNESS/summary.py" --stage guest-x86 --brief | tail -n 12
+	;;
+bench)
+	# The same guest, once with the base kernel and once with the patched
+	# one (built from the same config fragments), each timing MAP_DMA +
+	# UNMAP_DMA of a large ivshmem BAR (guest/vfio_bench.c).
+	STAGE=bench
+	IVSHMEM_SIZE=${BENCH_BAR:-1G}
+	BOOT_ARGS="patchq.rounds=${BENCH_ROUNDS:-7}"
+	build_all || die "build failed"
+	patched=$KOUT
+	base_tree=$BUILD/bench-base
+	if [ ! -d "$base_tree" ]; then
+		git -C "$KSRC" worktree prune
+		git -C "$KSRC" worktree add -q --detach "$base_tree" "$BASE_TAG" ||
+			die "cannot create $base_tree"
+	fi
+	KOUT=$OUT/x86-guest-base
+	KDIR=$base_tree build_kernel || die "base kernel build failed"
+	base=$KOUT
+	for k in base patched; do
+		KOUT=${!k}
+		RUN=$BUILD/run-bench-$k
+		mkdir -p "$RUN" && cp "$BUILD/run-x86${DEV:+-dev}.cpio" "$RUN.cpio"
+		boot bench
+		grep '^bench: ' "$RUN/tap.log" | tr -d '\r' >"$BUILD/bench-$k.txt"
+		grep -q 'bench: error' "$BUILD/bench-$k.txt" && die "$k: $(grep 'bench: error' "$BUILD/bench-$k.txt")"
+	done
+	python3 "$HARNESS/bench_report.py" "$BUILD/bench-base.txt" "$BUILD/bench-patched.txt" |
+		tee "$RESULTS/bench.txt"
 	;;
 run)
 	STAGE=run

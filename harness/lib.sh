@@ -22,6 +22,14 @@ TREE=$BUILD/tree
 OUT=$BUILD/out
 RESULTS=$BUILD/results
 LOGS=$BUILD/logs
+# DEV=1: build and test the working tree (build/tree, uncommitted edits
+# included) instead of the applied series, with outputs of their own.
+if [ -n "${DEV:-}" ]; then
+	KSRC=$TREE
+	OUT=$BUILD/out-dev
+	RESULTS=$BUILD/results-dev
+	LOGS=$BUILD/logs-dev
+fi
 JOBS=${JOBS:-$(nproc)}
 
 # shellcheck source=../BASE
@@ -38,6 +46,7 @@ export GIT_COMMITTER_NAME=patchq GIT_COMMITTER_EMAIL=patchq@localhost
 # kunit.py) use the python3-* packages deps.sh installs for it.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
+export RESULTS
 mkdir -p "$BUILD" "$OUT" "$RESULTS" "$LOGS"
 
 log() { printf '[%s] %s\n' "${STAGE:-harness}" "$*" >&2; }
@@ -86,10 +95,16 @@ series_hash() {
 
 # Files the whole series touches (needs an applied $KSRC).
 series_files() {
-	git -C "$KSRC" diff --name-only "$BASE_TAG" check
+	if [ -n "${DEV:-}" ]; then
+		git -C "$KSRC" diff --name-only "$BASE_TAG"
+		git -C "$KSRC" ls-files --others --exclude-standard
+	else
+		git -C "$KSRC" diff --name-only "$BASE_TAG" check
+	fi
 }
 
 need_tree_applied() {
+	[ -n "${DEV:-}" ] && { [ -d "$TREE" ] || die "DEV=1 needs build/tree: make tree"; return 0; }
 	[ -f "$BUILD/linux.applied" ] && [ "$(cat "$BUILD/linux.applied")" = "$(series_hash)" ] ||
 		die "the series is not applied in $KSRC: run 'make check-apply' first"
 }

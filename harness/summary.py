@@ -11,8 +11,8 @@ import argparse
 import os
 import sys
 
-RESULTS = os.path.join(os.environ.get("BUILD", os.path.join(os.path.dirname(__file__), "..", "build")),
-                       "results")
+RESULTS = os.environ.get("RESULTS") or os.path.join(
+    os.environ.get("BUILD", os.path.join(os.path.dirname(__file__), "..", "build")), "results")
 
 
 def load(stage):
