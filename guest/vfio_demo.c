@@ -21,6 +21,7 @@
 #include <sys/utsname.h>
 
 #include "vfio_util.h"
+#include "../../../../drivers/vfio/vfio_iommu_kvm.h"
 
 #define IOVA_RAM	0x100000ull
 #define IOVA_BAR	0x1000000ull
@@ -80,6 +81,81 @@ static void page_sizes(int container, char *buf, size_t len)
 	for (k = 0; k < 3; k++)
 		if (i.info.iova_pgsizes & (1ull << (12 + 9 * k)))
 			n += snprintf(buf + n, len - n, "%s ", names[k]);
+}
+
+static int shadow(int fd, uint32_t op, uint64_t iova, uint64_t gpa,
+		  uint64_t npages)
+{
+	struct vfio_kvm_iommu_test_cmd cmd = {
+		.size = sizeof(cmd), .op = op, .iova = iova, .gpa = gpa,
+		.npages = npages, .prot = 3,
+	};
+
+	return ioctl(fd, VFIO_KVM_IOMMU_TEST_CMD, &cmd) ? -errno : 0;
+}
+
+/* VFIO_KVM_IOMMU: registered guest memory is reached only through shadows. */
+static int kvm_iommu_demo(const char *edu_bdf)
+{
+	size_t page = getpagesize();
+	struct vfio_pci_device edu;
+	struct vfio_container c;
+	uint64_t gpa = 0x40000000;
+	uint8_t *guest;
+	long faults;
+	int ret;
+
+	printf("VFIO_KVM_IOMMU (guest memory registered, device IOVAs shadowed):\n");
+	if (vfio_container_init(&c) ||
+	    ioctl(c.fd, VFIO_CHECK_EXTENSION, VFIO_KVM_IOMMU) != 1) {
+		step("VFIO_CHECK_EXTENSION(VFIO_KVM_IOMMU)", "not supported");
+		return 0;
+	}
+	if (vfio_container_add_device(&c, edu_bdf, VFIO_KVM_IOMMU, &edu) ||
+	    edu_init(&edu)) {
+		step("edu in a VFIO_KVM_IOMMU container", "setup failed");
+		return 1;
+	}
+	guest = mmap(NULL, 4 * page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(guest, 0, 4 * page);
+	ret = _vfio_map_dma(c.fd, guest, gpa, 4 * page, RW);
+	step("MAP_DMA: register 4 pages as guest memory at GPA 0x40000000", "%s",
+	     ret ? err(ret) : "registered (pinned, charged to RLIMIT_MEMLOCK)");
+
+	faults = iommu_fault_irqs();
+	kmsg_expect_begin("dmar-fault");
+	edu_put(&edu, guest, IOVA_RAM, "registered is not mapped");
+	kmsg_expect_end("dmar-fault");
+	step("edu DMA to IOVA 0x100000, no shadow entry yet", "%s",
+	     iommu_fault_wait(faults, 5000) ? "IOMMU fault: registering maps nothing" :
+	     "NO FAULT");
+
+	ret = shadow(c.fd, VFIO_KVM_IOMMU_TEST_SHADOW_MAP, IOVA_RAM, gpa, 2);
+	step("shadow map IOVA 0x100000 -> GPA 0x40000000, 2 pages", "%s",
+	     ret ? err(ret) : "mapped (as the hypervisor would on a guest refresh)");
+	memset(guest, 0, 2 * page);
+	snprintf((char *)guest, XFER, "through a shadow entry");
+	ret = edu_dma_read(&edu, IOVA_RAM, 0, XFER);
+	ret = ret ? ret : edu_dma_write(&edu, IOVA_RAM + page, 0, XFER);
+	step("edu DMA: guest page 0 -> device -> guest page 1", "%s",
+	     ret ? err(ret) : !strcmp((char *)guest + page, "through a shadow entry") ?
+	     "data arrived intact" : "DATA MISMATCH");
+
+	ret = shadow(c.fd, VFIO_KVM_IOMMU_TEST_SHADOW_UNMAP, IOVA_RAM + page, 0, 1);
+	faults = iommu_fault_irqs();
+	kmsg_expect_begin("dmar-fault");
+	memset(guest + page, 0, XFER);
+	edu_dma_write(&edu, IOVA_RAM + page, 0, XFER);
+	kmsg_expect_end("dmar-fault");
+	step("shadow unmap page 1, edu DMA to it again", "%s, %s",
+	     iommu_fault_wait(faults, 5000) ? "IOMMU fault" : "no fault",
+	     guest[page] ? "MEMORY CHANGED" : "memory untouched");
+
+	vfio_pci_device_close(&edu);
+	vfio_container_cleanup(&c);
+	munmap(guest, 4 * page);
+	return 0;
 }
 
 int main(void)
@@ -198,5 +274,5 @@ int main(void)
 
 	vfio_pci_device_close(&edu);
 	vfio_container_cleanup(&c);
-	return 0;
+	return kvm_iommu_demo(edu_bdf);
 }

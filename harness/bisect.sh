@@ -46,4 +46,25 @@ for i in "${!commits[@]}"; do
 	done
 done
 
+# At the tip, every kernel C file the series touches must have been built
+# by the directory builds above (listed in a built-in.a or a module's .mod),
+# or the prefixes were not really checked for it.
+mapfile -t cfiles < <(touched_c)
+if [ ${#cfiles[@]} -gt 0 ]; then
+	for arch in "${ARCHES[@]}"; do
+		out=$(bisect_out "$arch")
+		missing=()
+		for f in "${cfiles[@]}"; do
+			o=${f%.c}.o
+			grep -qs -- "$o" "$out/$(dirname "$f")/built-in.a" $(find "$out/$(dirname "$f")" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
+				missing+=("$f")
+		done
+		if [ ${#missing[@]} -eq 0 ]; then
+			record bisect pass "coverage [$arch]" "all ${#cfiles[@]} touched C files built by configs/bisect*.config"
+		else
+			record bisect fail "coverage [$arch]" "not built by configs/bisect*.config: ${missing[*]}"
+		fi
+	done
+fi
+
 ! grep -q '^fail' "$RESULTS/bisect.tsv"
