@@ -31,7 +31,8 @@ for i in "${!commits[@]}"; do
 				bisect_config "$arch" || { record bisect fail "$name [$arch]" "config failed"; continue; }
 				configured+=("$arch")
 			fi
-			if ! bisect_build_kdirs "$arch" "$log" "${kdirs[@]}"; then
+			mapfile -t akdirs < <(kdirs_for "$arch" "${kdirs[@]}")
+			if ! bisect_build_kdirs "$arch" "$log" "${akdirs[@]}"; then
 				grep -m3 -E 'error:|Error [0-9]' "$log" >&2
 				record bisect fail "$name [$arch]" "kernel build failed: $(grep -m1 'error:' "$log")"
 				continue
@@ -54,13 +55,21 @@ if [ ${#cfiles[@]} -gt 0 ]; then
 	for arch in "${ARCHES[@]}"; do
 		out=$(bisect_out "$arch")
 		missing=()
+		n=0
 		for f in "${cfiles[@]}"; do
 			o=${f%.c}.o
-			grep -qs -- "$o" "$out/$(dirname "$f")/built-in.a" $(find "$out/$(dirname "$f")" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
+			dir=$(dirname "$f")
+			case $f in
+			arch/"$arch"/*) ;;
+			arch/*) continue ;;	# another architecture's
+			virt/kvm/*) dir=arch/$arch/kvm ;;
+			esac
+			n=$((n + 1))
+			grep -qs -- "$o" "$out/$dir/built-in.a" $(find "$out/$dir" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
 				missing+=("$f")
 		done
 		if [ ${#missing[@]} -eq 0 ]; then
-			record bisect pass "coverage [$arch]" "all ${#cfiles[@]} touched C files built by configs/bisect*.config"
+			record bisect pass "coverage [$arch]" "all $n touched C files of $arch built by configs/bisect*.config"
 		else
 			record bisect fail "coverage [$arch]" "not built by configs/bisect*.config: ${missing[*]}"
 		fi

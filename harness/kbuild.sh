@@ -26,6 +26,38 @@ touched_kdirs() {
 		xargs -r -n1 dirname | grep -v '^\.$' | sort -u || true
 }
 
+# kdirs_for <arch> dirs...: the directories to build for an architecture:
+# another architecture's are left out, and virt/kvm (which has no Makefile
+# of its own) is built as part of the architecture's KVM module.
+kdirs_for() {
+	local arch=$1 d
+	shift
+	for d in "$@"; do
+		case $d in
+		arch/"$arch"/* | arch/"$arch") echo "$d" ;;
+		arch/*) ;;
+		virt/kvm*) echo "arch/$arch/kvm" ;;
+		*) echo "$d" ;;
+		esac
+	done | sort -u
+}
+
+# objs_for <arch> objs...: kbuild targets that compile the given objects for
+# an architecture: another architecture's are left out, and virt/kvm
+# objects are compiled by building the architecture's KVM directory.
+objs_for() {
+	local arch=$1 o
+	shift
+	for o in "$@"; do
+		case $o in
+		arch/"$arch"/*) echo "$o" ;;
+		arch/*) ;;
+		virt/kvm/*) echo "arch/$arch/kvm/" ;;
+		*) echo "$o" ;;
+		esac
+	done | sort -u
+}
+
 # Selftest directories the series touches (tools/testing/selftests/<x>).
 touched_selftests() {
 	series_files | sed -n 's|^\(tools/testing/selftests/[^/]*\)/.*|\1|p' |

@@ -15,8 +15,20 @@ if [ ${#kconfigs[@]} -eq 0 ]; then
 	exit 0
 fi
 log "kunitconfigs: ${kconfigs[*]}"
-args=()
-for k in "${kconfigs[@]}"; do args+=(--kunitconfig="$KSRC/$k"); done
+
+# kunit_args <arch>: the --kunitconfig options for an architecture; a
+# .kunitconfig under arch/<a>/ is only for architecture <a>.
+kunit_args() {
+	local k
+	args=()
+	for k in "${kconfigs[@]}"; do
+		case $k in
+		arch/"$1"/*) ;;
+		arch/*) continue ;;
+		esac
+		args+=(--kunitconfig="$KSRC/$k")
+	done
+}
 
 # run_kunit <label> <build dir> kunit.py args...
 run_kunit() {
@@ -56,7 +68,9 @@ run_kunit() {
 		record kunit fail "$label" "kunit.py exited $rc"
 }
 
+kunit_args um
 run_kunit um "$OUT/kunit-um" --arch=um --make_options CC="ccache gcc"
+kunit_args s390
 run_kunit s390 "$OUT/kunit-s390" --arch=s390 --cross_compile=s390x-linux-gnu- \
 	--make_options CC="ccache s390x-linux-gnu-gcc"
 

@@ -68,7 +68,7 @@ sparse_w1() {
 	bisect_config "$arch" || { record static fail "sparse+W=1 $arch" "config failed"; return; }
 	local base_objs=()
 	for o in "${objs[@]}"; do
-		[ -f "$BISECT/${o%.o}.c" ] && base_objs+=("$o")
+		[ -f "$BISECT/${o%.o}.c" ] || [ -d "$BISECT/$o" ] && base_objs+=("$o")
 	done
 	: >"$log_base"
 	if [ ${#base_objs[@]} -gt 0 ]; then
@@ -101,7 +101,8 @@ if [ ${#objs[@]} -eq 0 ]; then
 else
 	bisect_tree
 	for arch in "${ARCHES[@]}"; do
-		sparse_w1 "$arch" "${objs[@]}"
+		mapfile -t aobjs < <(objs_for "$arch" "${objs[@]}")
+		sparse_w1 "$arch" "${aobjs[@]}"
 	done
 fi
 
