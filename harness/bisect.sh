@@ -59,9 +59,8 @@ if [ ${#cfiles[@]} -gt 0 ]; then
 		for f in "${cfiles[@]}"; do
 			o=${f%.c}.o
 			dir=$(dirname "$f")
+			for_other_arch "$arch" "$f" && continue
 			case $f in
-			arch/"$arch"/*) ;;
-			arch/*) continue ;;	# another architecture's
 			virt/kvm/*) dir=arch/$arch/kvm ;;
 			esac
 			n=$((n + 1))

@@ -26,6 +26,20 @@ touched_kdirs() {
 		xargs -r -n1 dirname | grep -v '^\.$' | sort -u || true
 }
 
+# for_other_arch <arch> <path>: true if the path belongs to another of
+# $ARCHES only: under arch/<other>/, or a file or directory named after it
+# (drivers/iommu/s390-iommu.c).
+for_other_arch() {
+	local a
+	for a in "${ARCHES[@]}"; do
+		[ "$a" = "$1" ] && continue
+		case /$2 in
+		/arch/"$a"/* | */"$a"[-_/]*) return 0 ;;
+		esac
+	done
+	return 1
+}
+
 # kdirs_for <arch> dirs...: the directories to build for an architecture:
 # another architecture's are left out, and virt/kvm (which has no Makefile
 # of its own) is built as part of the architecture's KVM module.
@@ -33,9 +47,8 @@ kdirs_for() {
 	local arch=$1 d
 	shift
 	for d in "$@"; do
+		for_other_arch "$arch" "$d" && continue
 		case $d in
-		arch/"$arch"/* | arch/"$arch") echo "$d" ;;
-		arch/*) ;;
 		virt/kvm*) echo "arch/$arch/kvm" ;;
 		*) echo "$d" ;;
 		esac
@@ -49,9 +62,8 @@ objs_for() {
 	local arch=$1 o
 	shift
 	for o in "$@"; do
+		for_other_arch "$arch" "$o" && continue
 		case $o in
-		arch/"$arch"/*) echo "$o" ;;
-		arch/*) ;;
 		virt/kvm/*) echo "arch/$arch/kvm/" ;;
 		*) echo "$o" ;;
 		esac
