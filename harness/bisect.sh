@@ -64,7 +64,10 @@ if [ ${#cfiles[@]} -gt 0 ]; then
 			virt/kvm/*) dir=arch/$arch/kvm ;;
 			esac
 			n=$((n + 1))
-			grep -qs -- "$o" "$out/$dir/built-in.a" $(find "$out/$dir" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
+			# .mod files list objects by path; a thin built-in.a names
+			# its members relative to its directory, ending in '/'.
+			grep -qsF -- "$o" $(find "$out/$dir" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
+				grep -qsaF -- "${o#"$dir"/}/" "$out/$dir/built-in.a" ||
 				missing+=("$f")
 		done
 		if [ ${#missing[@]} -eq 0 ]; then
