@@ -17,6 +17,7 @@ log "${#commits[@]} prefixes; kernel dirs: ${kdirs[*]:-none}; selftests: ${stdir
 
 bisect_tree
 configured=()
+akdirs=()
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	name="$((i + 1))/${#commits[@]} ${names[$i]}"
@@ -31,7 +32,7 @@ for i in "${!commits[@]}"; do
 				bisect_config "$arch" || { record bisect fail "$name [$arch]" "config failed"; continue; }
 				configured+=("$arch")
 			fi
-			mapfile -t akdirs < <(kdirs_for "$arch" "${kdirs[@]}")
+			mapfile -t akdirs < <(targets_for "$arch" "${kdirs[@]}")
 			if ! bisect_build_kdirs "$arch" "$log" "${akdirs[@]}"; then
 				grep -m3 -E 'error:|Error [0-9]' "$log" >&2
 				record bisect fail "$name [$arch]" "kernel build failed: $(grep -m1 'error:' "$log")"
@@ -43,7 +44,7 @@ for i in "${!commits[@]}"; do
 			record bisect fail "$name [$arch]" "selftests build failed: $(grep -m1 -E 'error|warning' "$log.selftests")"
 			continue
 		fi
-		record bisect pass "$name [$arch]" "${#kdirs[@]} kernel dir(s), ${#stdirs[@]} selftest dir(s)"
+		record bisect pass "$name [$arch]" "${#akdirs[@]} kernel dir(s), ${#stdirs[@]} selftest dir(s)"
 	done
 done
 

@@ -40,32 +40,19 @@ for_other_arch() {
 	return 1
 }
 
-# kdirs_for <arch> dirs...: the directories to build for an architecture:
-# another architecture's are left out, and virt/kvm (which has no Makefile
-# of its own) is built as part of the architecture's KVM module.
-kdirs_for() {
-	local arch=$1 d
+# targets_for <arch> dirs-or-objects...: what to build for an architecture:
+# another architecture's files are left out, and virt/kvm (which has no
+# Makefile of its own) is built as part of the architecture's KVM module,
+# a directory for a directory and "<dir>/" for an object.
+targets_for() {
+	local arch=$1 p
 	shift
-	for d in "$@"; do
-		for_other_arch "$arch" "$d" && continue
-		case $d in
+	for p in "$@"; do
+		for_other_arch "$arch" "$p" && continue
+		case $p in
+		virt/kvm/*.o) echo "arch/$arch/kvm/" ;;
 		virt/kvm*) echo "arch/$arch/kvm" ;;
-		*) echo "$d" ;;
-		esac
-	done | sort -u
-}
-
-# objs_for <arch> objs...: kbuild targets that compile the given objects for
-# an architecture: another architecture's are left out, and virt/kvm
-# objects are compiled by building the architecture's KVM directory.
-objs_for() {
-	local arch=$1 o
-	shift
-	for o in "$@"; do
-		for_other_arch "$arch" "$o" && continue
-		case $o in
-		virt/kvm/*) echo "arch/$arch/kvm/" ;;
-		*) echo "$o" ;;
+		*) echo "$p" ;;
 		esac
 	done | sort -u
 }

@@ -101,7 +101,7 @@ if [ ${#objs[@]} -eq 0 ]; then
 else
 	bisect_tree
 	for arch in "${ARCHES[@]}"; do
-		mapfile -t aobjs < <(objs_for "$arch" "${objs[@]}")
+		mapfile -t aobjs < <(targets_for "$arch" "${objs[@]}")
 		sparse_w1 "$arch" "${aobjs[@]}"
 	done
 fi
