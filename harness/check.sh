@@ -12,7 +12,7 @@ stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
 
 : >"$RESULTS/times.tsv"
-for st in "${ALL[@]}" guest-x86; do rm -f "$RESULTS/$st.tsv"; done
+for st in "${ALL[@]}" guest-x86 guest-s390; do rm -f "$RESULTS/$st.tsv"; done
 
 # run_stage <result name> <note> command...
 run_stage() {
@@ -44,7 +44,11 @@ for st in "${stages[@]}"; do
 		static) run_stage static "checkpatch, sparse, W=1" "$HARNESS/static.sh" ;;
 		bisect) run_stage bisect "every prefix, x86 + s390" "$HARNESS/bisect.sh" ;;
 		kunit) run_stage kunit "UML + s390 (QEMU)" "$HARNESS/kunit.sh" ;;
-		guest) run_stage guest-x86 "q35 TCG, vfio selftests" "$HARNESS/guest.sh" check ;;
+		guest)
+			run_stage guest-x86 "q35 TCG, vfio selftests" "$HARNESS/guest.sh" check
+			run_stage guest-s390 "s390-ccw-virtio TCG, zPCI, vfio selftests" \
+				"$HARNESS/guest.sh" check-s390
+			;;
 		esac
 		;;
 	*) die "unknown stage $st (stages: ${ALL[*]})" ;;

@@ -14,6 +14,31 @@ PKGS=(
 	busybox-static sparse coccinelle ccache
 )
 
+# The s390x guest's busybox: Debian's busybox-static for s390x, unpacked
+# into $S390_BUSYBOX's directory, not installed (it would replace the host's).
+s390_busybox() {
+	[ -x "$S390_BUSYBOX" ] && return 0
+	[ "$(id -u)" = 0 ] || die "no s390x busybox at $S390_BUSYBOX and not root"
+	if ! dpkg --print-foreign-architectures | grep -qx s390x; then
+		log "adding the s390x architecture to dpkg, for busybox-static:s390x"
+		dpkg --add-architecture s390x || die "dpkg --add-architecture s390x failed"
+		apt-get update -q >>"$LOGS/apt.log" 2>&1 || die "apt-get update failed, see $LOGS/apt.log"
+	fi
+	local tmp
+	tmp=$(mktemp -d)
+	log "fetching busybox-static:s390x"
+	(cd "$tmp" && apt-get download -q busybox-static:s390x) >>"$LOGS/apt.log" 2>&1 ||
+		{ rm -rf "$tmp"; die "apt-get download busybox-static:s390x failed, see $LOGS/apt.log"; }
+	dpkg-deb -x "$tmp"/busybox-static_*_s390x.deb "$tmp/root" &&
+		mkdir -p "$(dirname "$S390_BUSYBOX")" &&
+		cp "$tmp/root/bin/busybox" "$S390_BUSYBOX" ||
+		{ rm -rf "$tmp"; die "cannot unpack busybox-static:s390x"; }
+	rm -rf "$tmp"
+	# ELF e_machine, big endian: EM_S390
+	[ "$(od -An -tx1 -j18 -N2 "$S390_BUSYBOX" | tr -d ' ')" = 0016 ] ||
+		die "$S390_BUSYBOX is not an s390x binary"
+}
+
 installed_version() {
 	dpkg-query -W -f='${db:Status-Status} ${Version}\n' "$1" 2>/dev/null |
 		awk '$1 == "installed" { print $2 }'
@@ -26,6 +51,7 @@ done
 have_base=$(installed_version "$PACKAGE")
 
 if [ ${#missing[@]} -eq 0 ] && [ "$have_base" = "$VERSION" ]; then
+	s390_busybox
 	log "all packages present ($PACKAGE $VERSION)"
 	exit 0
 fi
@@ -53,4 +79,5 @@ if [ "$have_base" != "$VERSION" ]; then
 			"with no fuzz and no rejects; update BASE once it does."
 	fi
 fi
+s390_busybox
 log "packages ready"

@@ -1,34 +1,39 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the x86_64 guest kernel and the vfio selftests from the patched tree,
-# pack them into a busybox initramfs and boot a q35 guest under TCG with an
-# emulated VT-d, QEMU's edu device and an ivshmem-plain device whose memory
-# is a file the host can read.
+# Build a guest kernel and the vfio selftests from the patched tree, pack
+# them into a busybox initramfs and boot the guest under QEMU TCG:
+#  x86:  q35 with an emulated VT-d, QEMU's edu device and an ivshmem-plain
+#        device whose memory is a file the host can read;
+#  s390: s390-ccw-virtio with a virtio-rng-pci function, a zPCI function
+#        behind the s390 IOMMU (no DMA engine, no BAR mmap, no KVM).
 #
-#   guest.sh check   run the selftests, record results (stage guest-x86)
-#   guest.sh run     run guest/vfio_demo.c and print its report (make run)
-#   guest.sh bench   guest/vfio_bench.c on the base and the patched kernel
+#   guest.sh check        run the selftests on x86 (stage guest-x86)
+#   guest.sh check-s390   run the selftests on s390x (stage guest-s390)
+#   guest.sh run          run guest/vfio_demo.c and print its report (make run)
+#   guest.sh bench        guest/vfio_bench.c on the base and the patched kernel
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-check}
-STOUT=$OUT/selftests-x86
-HDR=$OUT/hdr-x86
 
-# Kernel variants: "" is configs/x86-guest.config alone, <v> adds
-# configs/x86-guest-<v>.config and its "# cmdline:" line.
-VARIANTS=("" unsafe)
-set_variant() {
-	VARIANT=$1
-	KOUT=$OUT/x86-guest${VARIANT:+-$VARIANT}
-	RUN=$BUILD/run-x86${VARIANT:+-$VARIANT}${DEV:+-dev}
-	FRAGS=("$CONFIGS/x86-guest.config")
+# set_target <arch> [variant]: the kernel is configs/<arch>-guest.config
+# alone, or with configs/<arch>-guest-<variant>.config and its "# cmdline:"
+# line added.
+set_target() {
+	GARCH=$1
+	VARIANT=${2:-}
+	KOUT=$OUT/$GARCH-guest${VARIANT:+-$VARIANT}
+	RUN=$BUILD/run-$GARCH${VARIANT:+-$VARIANT}${DEV:+-dev}
+	STOUT=$OUT/selftests-$GARCH
+	HDR=$OUT/hdr-$GARCH
+	FRAGS=("$CONFIGS/$GARCH-guest.config")
 	EXTRA_CMDLINE=
 	if [ -n "$VARIANT" ]; then
-		FRAGS+=("$CONFIGS/x86-guest-$VARIANT.config")
-		EXTRA_CMDLINE=$(sed -n 's/^# cmdline: //p' "$CONFIGS/x86-guest-$VARIANT.config")
+		FRAGS+=("$CONFIGS/$GARCH-guest-$VARIANT.config")
+		EXTRA_CMDLINE=$(sed -n 's/^# cmdline: //p' "$CONFIGS/$GARCH-guest-$VARIANT.config")
 	fi
 }
-set_variant ""
+set_target x86
+X86_VARIANTS=("" unsafe)
 IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
 GUEST_MEM=${GUEST_MEM:-1G}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
@@ -36,7 +41,7 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
 build_kernel() {
 	log "configuring the guest kernel ($KOUT)"
 	local missing
-	missing=$(merge_config x86 "$KOUT" allnoconfig "${FRAGS[@]}" \
+	missing=$(merge_config "$GARCH" "$KOUT" allnoconfig "${FRAGS[@]}" \
 		"$KSRC/tools/testing/selftests/vfio/config") || return 1
 	if [ -n "$missing" ]; then
 		log "guest config is missing options the fragments ask for:"
@@ -45,8 +50,8 @@ build_kernel() {
 		[ -n "${BASE_KERNEL:-}" ] || return 1
 	fi
 	log "building the guest kernel"
-	local blog=$LOGS/x86-guest${VARIANT:+-$VARIANT}-build.log
-	kmake x86 "$KOUT" bzImage >"$blog" 2>&1 || { tail -30 "$blog" >&2; return 1; }
+	local blog=$LOGS/$GARCH-guest${VARIANT:+-$VARIANT}-build.log
+	kmake "$GARCH" "$KOUT" bzImage >"$blog" 2>&1 || { tail -30 "$blog" >&2; return 1; }
 }
 
 # build_selftests <arch> <hdr dir> <out dir>: static vfio selftests + demo.
@@ -87,10 +92,12 @@ build_selftests() {
 
 # make_initramfs <out dir> <cpio>
 make_initramfs() {
-	local st=$1 cpio=$2 root
+	local st=$1 cpio=$2 root bb=/bin/busybox
+	[ "$GARCH" = s390 ] && bb=$S390_BUSYBOX
+	[ -x "$bb" ] || { log "no busybox for $GARCH at $bb (harness/deps.sh fetches it)"; return 1; }
 	root=$(mktemp -d)
 	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
-	cp /bin/busybox "$root/bin/busybox"
+	cp "$bb" "$root/bin/busybox"
 	cp "$GUEST/init" "$root/init"
 	cp "$st"/* "$root/tests/"
 	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$cpio"
@@ -101,9 +108,31 @@ boot() {
 	local mode=$1
 	rm -rf "$RUN"
 	mkdir -p "$RUN"
-	truncate -s "$IVSHMEM_SIZE" "$RUN/ivshmem.mem"
-	log "booting the guest (TCG, mode=$mode)"
+	log "booting the $GARCH guest (TCG, mode=$mode)"
 	local t0=$SECONDS
+	"boot_$GARCH" "$mode"
+	local rc=$?
+	echo "$rc" >"$RUN/qemu.rc"
+	log "guest exited with $rc after $((SECONDS - t0)) s"
+}
+
+boot_s390() {
+	timeout "$QEMU_TIMEOUT" qemu-system-s390x \
+		-machine s390-ccw-virtio -accel tcg -cpu qemu -smp 1 -m "$GUEST_MEM" \
+		-nodefaults -no-reboot -display none -monitor none \
+		-chardev file,id=con,path="$RUN/console.log" \
+		-device sclpconsole,chardev=con \
+		-device virtio-serial-ccw \
+		-chardev file,id=tap,path="$RUN/tap.log" \
+		-device virtconsole,chardev=tap \
+		-device virtio-rng-pci \
+		-kernel "$KOUT/arch/s390/boot/bzImage" -initrd "$RUN.cpio" \
+		-append "console=ttysclp0 loglevel=7 panic=-1 patchq.mode=$1 patchq.out=hvc0 ${BOOT_ARGS:-}" \
+		>"$RUN/qemu.log" 2>&1
+}
+
+boot_x86() {
+	truncate -s "$IVSHMEM_SIZE" "$RUN/ivshmem.mem"
 	timeout "$QEMU_TIMEOUT" qemu-system-x86_64 \
 		-machine q35 -accel tcg -cpu max -smp 1 -m "$GUEST_MEM" \
 		-nodefaults -no-reboot -display none -monitor none \
@@ -113,39 +142,47 @@ boot() {
 		-device pcie-root-port,id=rp0,chassis=1,x-speed=2_5,x-width=1 \
 		-device ivshmem-plain,memdev=ivshmem,bus=rp0 \
 		-kernel "$KOUT/arch/x86/boot/bzImage" -initrd "$RUN.cpio" \
-		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$mode $EXTRA_CMDLINE ${BOOT_ARGS:-}" \
+		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$1 $EXTRA_CMDLINE ${BOOT_ARGS:-}" \
 		-serial file:"$RUN/console.log" -serial file:"$RUN/tap.log" \
 		>"$RUN/qemu.log" 2>&1
-	local rc=$?
-	echo "$rc" >"$RUN/qemu.rc"
-	log "guest exited with $rc after $((SECONDS - t0)) s"
 }
 
 build_all() {
 	need_tree_applied
 	build_kernel || return 1
-	build_selftests x86 "$HDR" "$STOUT" || return 1
+	build_selftests "$GARCH" "$HDR" "$STOUT" || return 1
 	make_initramfs "$STOUT" "$RUN.cpio"
+}
+
+# check_target <stage> <name>: build, boot, record the selftests' results.
+check_target() {
+	local stage=$1 name=$2
+	if ! build_all; then
+		record "$stage" fail "$name: build" "guest kernel or selftests did not build"
+		return
+	fi
+	record "$stage" pass "$name: build" "kernel (${FRAGS[*]##*/}), vfio selftests, initramfs"
+	boot test
+	for f in console.log tap.log; do cp "$RUN/$f" "$LOGS/guest-$name-$f" 2>/dev/null; done
+	python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" --prefix "$name: " \
+		--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
+		--allow "$GUEST/kernel-log.allow" >>"$RESULTS/$stage.tsv"
 }
 
 case $MODE in
 check)
 	stage_begin guest-x86
-	for v in "${VARIANTS[@]}"; do
-		set_variant "$v"
-		name=${v:-default}
-		if ! build_all; then
-			record guest-x86 fail "$name: build" "guest kernel or selftests did not build"
-			continue
-		fi
-		record guest-x86 pass "$name: build" "kernel (${FRAGS[*]##*/}), vfio selftests, initramfs"
-		boot test
-		for f in console.log tap.log; do cp "$RUN/$f" "$LOGS/guest-$name-$f" 2>/dev/null; done
-		python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" --prefix "$name: " \
-			--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
-			--allow "$GUEST/kernel-log.allow" >>"$RESULTS/guest-x86.tsv"
+	for v in "${X86_VARIANTS[@]}"; do
+		set_target x86 "$v"
+		check_target guest-x86 "${v:-default}"
 	done
 	python3 "$HARNESS/summary.py" --stage guest-x86 --brief | tail -n 12
+	;;
+check-s390)
+	stage_begin guest-s390
+	set_target s390
+	check_target guest-s390 s390
+	python3 "$HARNESS/summary.py" --stage guest-s390 --brief | tail -n 12
 	;;
 bench)
 	# The same guest, once with the base kernel and once with the patched
@@ -183,5 +220,5 @@ run)
 	python3 "$HARNESS/demo_report.py" --tap "$RUN/tap.log" \
 		--console "$RUN/console.log" --ivshmem "$RUN/ivshmem.mem"
 	;;
-*) die "usage: $0 check|run" ;;
+*) die "usage: $0 check|check-s390|run|bench" ;;
 esac

@@ -31,6 +31,8 @@ if [ -n "${DEV:-}" ]; then
 	LOGS=$BUILD/logs-dev
 fi
 JOBS=${JOBS:-$(nproc)}
+# Debian's busybox-static for s390x, for the s390x guest (deps.sh fetches it)
+S390_BUSYBOX=$BUILD/deps/s390x/busybox
 
 # shellcheck source=../BASE
 . "$ROOT/BASE"
