@@ -33,7 +33,12 @@ set_target() {
 	fi
 }
 set_target x86
-X86_VARIANTS=("" unsafe)
+X86_VARIANTS=("" unsafe debug)
+# GUEST_VARIANTS="default debug" runs only those (for the edit loop).
+if [ -n "${GUEST_VARIANTS:-}" ]; then
+	read -ra X86_VARIANTS <<<"${GUEST_VARIANTS//default/-}"
+	X86_VARIANTS=("${X86_VARIANTS[@]/#-/}")
+fi
 IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
 GUEST_MEM=${GUEST_MEM:-1G}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
@@ -166,7 +171,9 @@ check_target() {
 	for f in console.log tap.log; do cp "$RUN/$f" "$LOGS/guest-$name-$f" 2>/dev/null; done
 	python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" --prefix "$name: " \
 		--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
-		--allow "$GUEST/kernel-log.allow" >>"$RESULTS/$stage.tsv"
+		--allow "$GUEST/kernel-log.allow" \
+		$([[ $EXTRA_CMDLINE == *patchq.kmemleak=1* ]] && echo --kmemleak) \
+		>>"$RESULTS/$stage.tsv"
 }
 
 case $MODE in

@@ -136,6 +136,8 @@ def main():
     ap.add_argument("--qemu-rc", default="0")
     ap.add_argument("--allow")
     ap.add_argument("--prefix", default="")
+    ap.add_argument("--kmemleak", action="store_true",
+                    help="the guest must report a kmemleak scan with no leak")
     args = ap.parse_args()
 
     def read(path):
@@ -173,6 +175,19 @@ def main():
         rows.append(("fail", "kernel-log", f"{len(problems)} report(s): " + " | ".join(problems[:6])))
     else:
         rows.append(("pass", "kernel-log", "no oops/WARN/BUG/KASAN/lockdep/unexpected DMAR fault"))
+
+    if args.kmemleak:
+        scans = [l for l in tap if l.startswith("# kmemleak: scanned, ")]
+        objs = [l[len("# kmemleak: "):] for l in tap
+                if l.startswith("# kmemleak: ") and not l.startswith("# kmemleak: scanned, ")]
+        if not scans:
+            why = next((l for l in tap if l.startswith("# kmemleak: ")), "no scan reported")
+            rows.append(("fail", "kmemleak", why))
+        elif not scans[-1].startswith("# kmemleak: scanned, 0 "):
+            trace = " | ".join(o.strip() for o in objs if "[<" in o or "unreferenced" in o)
+            rows.append(("fail", "kmemleak", scans[-1][len("# kmemleak: "):] + ": " + trace[:600]))
+        else:
+            rows.append(("pass", "kmemleak", "scan after the last test: 0 unreferenced objects"))
 
     for status, name, detail in rows:
         print(f"{status}\t{args.prefix}{name}\t{detail}")

@@ -44,10 +44,19 @@ run_kunit() {
 		record kunit fail "$label" "kunit.py produced no results (exit $rc), see $log"
 		return
 	fi
-	python3 - "$json" "$label" >>"$RESULTS/kunit.tsv" <<-'PY'
-	import json, sys
+	python3 - "$json" "$label" "$bdir/test.log" >>"$RESULTS/kunit.tsv" <<-'PY'
+	import json, re, sys
 	doc = json.load(open(sys.argv[1]))
 	label = sys.argv[2]
+	# kunit.py's JSON drops skip reasons; the raw KTAP has them.
+	reasons = {}
+	try:
+	    for line in open(sys.argv[3], errors="replace"):
+	        m = re.search(r"\bok \d+ (\S+) # SKIP (.*)", line)
+	        if m:
+	            reasons[m.group(1)] = m.group(2).strip()
+	except FileNotFoundError:
+	    pass
 	def walk(group, path):
 	    for case in group.get("test_cases", []):
 	        name = f"{label} {path}.{case['name']}"
@@ -55,7 +64,7 @@ run_kunit() {
 	        if st == "PASS":
 	            print(f"pass\t{name}\t")
 	        elif st == "SKIP":
-	            print(f"skip\t{name}\t{case.get('misc', {}).get('reason', 'skipped')}")
+	            print(f"skip\t{name}\t{reasons.get(case['name'], 'skipped')}")
 	        else:
 	            print(f"fail\t{name}\t{st}")
 	    for sub in group.get("sub_groups", []):
