@@ -173,7 +173,7 @@ check_target() {
 		--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
 		--allow "$GUEST/kernel-log.allow" \
 		$([[ $EXTRA_CMDLINE == *patchq.kmemleak=1* ]] && echo --kmemleak) \
-		>>"$RESULTS/$stage.tsv"
+		--figures "$RESULTS/$stage.figures" >>"$RESULTS/$stage.tsv"
 }
 
 case $MODE in

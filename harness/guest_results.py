@@ -14,6 +14,10 @@ Every "ok"/"not ok" line at the top level of a program's TAP stream is one
 result; "# SKIP" results are skips, never passes. A program that exits
 early, is killed or prints fewer results than its plan is a failure.
 
+Tests print figures as "# <figure>: N" lines (FIGURES below); with
+--figures, their sums and the number of kernel reports found are appended
+to that file as "figure<TAB>N<TAB>run" rows for the summary.
+
 The kernel log is one more result: it fails on any oops, BUG, WARNING,
 KASAN/UBSAN/lockdep/kmemleak report or DMAR fault, unless the report lies
 between "vfio-selftests: expect-begin <what>" and "... expect-end <what>"
@@ -42,6 +46,9 @@ REPORTS = [
     ("hung", re.compile(r"INFO: task .* blocked for more than|rcu: INFO: .* stall")),
     ("call-trace", re.compile(r"^Call Trace:")),
 ]
+# Figures the tests print, "# <name>: N", summed over a run.
+FIGURES = ("stress-sequences", "faults-injected", "bad-inputs")
+FIGURE = re.compile(r"^# (" + "|".join(FIGURES) + r"): (\d+)$")
 MARK = re.compile(r"vfio-selftests: expect-(begin|end) (\S+)")
 
 
@@ -136,6 +143,7 @@ def main():
     ap.add_argument("--qemu-rc", default="0")
     ap.add_argument("--allow")
     ap.add_argument("--prefix", default="")
+    ap.add_argument("--figures", help="append the run's figures here")
     ap.add_argument("--kmemleak", action="store_true",
                     help="the guest must report a kmemleak scan with no leak")
     args = ap.parse_args()
@@ -176,6 +184,7 @@ def main():
     else:
         rows.append(("pass", "kernel-log", "no oops/WARN/BUG/KASAN/lockdep/unexpected DMAR fault"))
 
+    leaks = 0
     if args.kmemleak:
         scans = [l for l in tap if l.startswith("# kmemleak: scanned, ")]
         objs = [l[len("# kmemleak: "):] for l in tap
@@ -184,6 +193,7 @@ def main():
             why = next((l for l in tap if l.startswith("# kmemleak: ")), "no scan reported")
             rows.append(("fail", "kmemleak", why))
         elif not scans[-1].startswith("# kmemleak: scanned, 0 "):
+            leaks = int(scans[-1].split()[3])
             trace = " | ".join(o.strip() for o in objs if "[<" in o or "unreferenced" in o)
             rows.append(("fail", "kmemleak", scans[-1][len("# kmemleak: "):] + ": " + trace[:600]))
         else:
@@ -191,6 +201,18 @@ def main():
 
     for status, name, detail in rows:
         print(f"{status}\t{args.prefix}{name}\t{detail}")
+
+    if args.figures:
+        sums = {}
+        for l in tap:
+            m = FIGURE.match(l)
+            if m:
+                sums[m.group(1)] = sums.get(m.group(1), 0) + int(m.group(2))
+        sums["kernel-reports"] = len(problems) + leaks
+        run = args.prefix.rstrip(": ") or "guest"
+        with open(args.figures, "a") as f:
+            for k, v in sums.items():
+                f.write(f"{k}\t{v}\t{run}\n")
 
 
 if __name__ == "__main__":

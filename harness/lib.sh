@@ -76,7 +76,7 @@ record() {
 stage_begin() {
 	STAGE=$1
 	: >"$RESULTS/$STAGE.tsv"
-	rm -f "$RESULTS/$STAGE.note"
+	rm -f "$RESULTS/$STAGE.note" "$RESULTS/$STAGE.figures"
 }
 
 # A line the summary prints next to the stage.

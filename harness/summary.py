@@ -5,7 +5,8 @@
 Each row is "status<TAB>name<TAB>detail" with status pass, fail or skip.
 build/results/times.tsv holds "stage<TAB>seconds<TAB>exit-status<TAB>note"
 per stage run by check.sh. The last line printed is always
-"N passed, N failed, N skipped".
+"N passed, N failed, N skipped". Figures (build/results/<stage>.figures,
+"figure<TAB>N<TAB>run") are summed over the runs and printed before it.
 """
 import argparse
 import os
@@ -26,6 +27,34 @@ def load(stage):
     except FileNotFoundError:
         pass
     return rows
+
+
+FIGURES = [
+    ("stress-sequences", "randomized stress sequences run"),
+    ("faults-injected", "allocation failures injected (fail-nth)"),
+    ("bad-inputs", "bad inputs tried"),
+    ("kernel-reports", "kernel reports found (oops/WARN/KASAN/lockdep/leaks)"),
+]
+
+
+def figures(stages):
+    """Lines for the figures of @stages: total, then the runs it came from."""
+    got = {}
+    for st in stages:
+        try:
+            with open(os.path.join(RESULTS, st + ".figures")) as f:
+                for line in f:
+                    parts = line.rstrip("\n").split("\t")
+                    if len(parts) == 3 and parts[1].isdigit():
+                        got.setdefault(parts[0], []).append((int(parts[1]), f"{st} {parts[2]}"))
+        except FileNotFoundError:
+            pass
+    lines = []
+    for key, text in FIGURES:
+        if key in got:
+            runs = ", ".join(f"{r} {v}" for v, r in got[key])
+            lines.append(f"  {sum(v for v, _ in got[key]):>7}  {text}  [{runs}]")
+    return lines
 
 
 def main():
@@ -79,6 +108,10 @@ def main():
         if times:
             print(f"  {'total':<14} {'':>6} {'':>6} {'':>7}  "
                   f"{sum(float(t[1]) for t in times if t[0] in stages):7.1f}s")
+    fig = figures(stages)
+    if fig and not args.brief:
+        print("figures:")
+        print("\n".join(fig))
     if skips:
         print("skipped:")
         print("\n".join(skips))
