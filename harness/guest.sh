@@ -42,6 +42,9 @@ fi
 IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
 GUEST_MEM=${GUEST_MEM:-1G}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
+# STRESS_SEED=N / STRESS_SEQUENCES=N: another seed or length for
+# vfio_stress_test (a failure prints the seed that reproduces it).
+STRESS_ARGS="${STRESS_SEED:+patchq.stress_seed=$STRESS_SEED} ${STRESS_SEQUENCES:+patchq.stress_sequences=$STRESS_SEQUENCES}"
 
 build_kernel() {
 	log "configuring the guest kernel ($KOUT)"
@@ -167,7 +170,7 @@ check_target() {
 		return
 	fi
 	record "$stage" pass "$name: build" "kernel (${FRAGS[*]##*/}), vfio selftests, initramfs"
-	boot test
+	BOOT_ARGS=$STRESS_ARGS boot test
 	for f in console.log tap.log; do cp "$RUN/$f" "$LOGS/guest-$name-$f" 2>/dev/null; done
 	python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" --prefix "$name: " \
 		--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
