@@ -71,6 +71,12 @@ run_kunit() {
 	        walk(sub, f"{path}.{sub['name']}" if path else sub["name"])
 	walk(doc, "")
 	PY
+	# Fault injection tests log "<case>: faults-injected: N": a figure.
+	local injected
+	injected=$(grep -oE '# [a-z0-9_]+: faults-injected: [0-9]+' "$bdir/test.log" 2>/dev/null |
+		awk '{ n += $NF } END { print n + 0 }')
+	[ "$injected" -gt 0 ] &&
+		printf 'faults-injected\t%s\t%s\n' "$injected" "$label" >>"$RESULTS/kunit.figures"
 	grep -E '^(pass|fail|skip)' "$RESULTS/kunit.tsv" | grep -c "	$label " |
 		xargs -I{} echo "[kunit] $label: {} test case(s)" >&2
 	[ $rc = 0 ] || grep -q "	$label " "$RESULTS/kunit.tsv" ||
