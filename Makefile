@@ -3,16 +3,16 @@
 # harness/; generated files live in build/ (git-ignored).
 H := harness
 
-.PHONY: all check check-deps check-apply check-static check-bisect check-kunit \
-	check-guest run bench tree export export-check series deps clean help \
-	dev-guest dev-run dev-kunit
+.PHONY: all check check-deps check-apply check-harness check-static check-bisect \
+	check-kunit check-guest run bench tree export export-check series deps clean \
+	help dev-guest dev-run dev-kunit
 
 all: help
 
 help:
 	@echo "make run           build the patched x86 kernel, boot the demo guest, print its report"
-	@echo "make check         every stage: deps, apply, static, bisect, kunit, guest"
-	@echo "make check-<stage> one stage (deps apply static bisect kunit guest)"
+	@echo "make check         every stage: deps, apply, harness, static, bisect, kunit, guest"
+	@echo "make check-<stage> one stage (deps apply harness static bisect kunit guest)"
 	@echo "make bench         MAP+UNMAP of a 1 GiB ivshmem BAR: base 6.12 vs patched kernel"
 	@echo "make tree          git worktree build/tree: the base + one commit per patch"
 	@echo "make export        write build/tree's commits back into patches/"
@@ -26,7 +26,7 @@ check:
 check-deps:
 	$(H)/check.sh deps
 
-check-apply check-static check-bisect check-kunit check-guest:
+check-apply check-harness check-static check-bisect check-kunit check-guest:
 	$(H)/check.sh deps apply $(patsubst check-%,%,$@)
 
 deps:

@@ -6,6 +6,18 @@
 . "$(dirname "$0")/lib.sh"
 stage_begin apply
 
+# The summary names the base the series was applied to.
+base_note() {
+	local b
+	b=$(head -1 "$BUILD/linux.base" 2>/dev/null)
+	if [ "$(echo "$b" | awk '{ print $4 }')" = "$TARBALL_SHA256" ]; then
+		stage_note "base ${b% sha256 *} (as pinned in BASE, sha256 ${TARBALL_SHA256:0:12})"
+	else
+		stage_note "base ${b:-unknown}: NOT the $VERSION pinned in BASE (PATCHQ_OTHER_BASE=1)"
+	fi
+}
+base_note
+
 hash=$(series_hash)
 if [ -f "$BUILD/linux.applied" ] && [ "$(cat "$BUILD/linux.applied")" = "$hash" ] &&
 	[ -z "$(git -C "$KSRC" status --porcelain)" ]; then

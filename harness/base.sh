@@ -11,6 +11,10 @@ have=$(dpkg-query -W -f='${Version}' "$PACKAGE" 2>/dev/null || true)
 stamp="$BUILD/linux.base"
 if [ -f "$stamp" ] && [ "$(stat -c %Y:%s "$TARBALL")" = "$(sed -n 2p "$stamp")" ] &&
 	git -C "$KSRC" rev-parse -q --verify "refs/tags/$BASE_TAG" >/dev/null; then
+	if [ "$(head -1 "$stamp" | awk '{ print $4 }')" != "$TARBALL_SHA256" ] &&
+		[ "${PATCHQ_OTHER_BASE:-}" != 1 ]; then
+		die "the extracted base is $(head -1 "$stamp"), not the pinned $VERSION ($TARBALL_SHA256); PATCHQ_OTHER_BASE=1 runs on it anyway"
+	fi
 	log "base cached: $(head -1 "$stamp")"
 	exit 0
 fi
@@ -21,8 +25,11 @@ if [ "$sum" != "$TARBALL_SHA256" ]; then
 	if [ "$have" = "$VERSION" ]; then
 		die "$TARBALL is $PACKAGE $VERSION but its sha256 is $sum, BASE says $TARBALL_SHA256"
 	fi
+	[ "${PATCHQ_OTHER_BASE:-}" = 1 ] ||
+		die "$TARBALL is $PACKAGE $have (sha256 $sum), not the $VERSION pinned in BASE" \
+			"($TARBALL_SHA256); PATCHQ_OTHER_BASE=1 runs on it anyway"
 	warn_loud "base is $PACKAGE $have (sha256 $sum), not the pinned $VERSION" \
-		"($TARBALL_SHA256). Continuing: the series must still apply cleanly."
+		"($TARBALL_SHA256), as PATCHQ_OTHER_BASE=1 allows."
 fi
 
 if [ -d "$TREE" ] && ! "$HARNESS/queue.sh" export-check >/dev/null 2>&1; then

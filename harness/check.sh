@@ -4,15 +4,15 @@
 # line is "N passed, N failed, N skipped". Stages after a failing one still
 # run when they can; nothing runs on a series that does not apply.
 #
-#   check.sh [stage...]   stages: deps apply static bisect kunit guest
+#   check.sh [stage...]   stages: deps apply harness static bisect kunit guest
 . "$(dirname "$0")/lib.sh"
 
-ALL=(deps apply static bisect kunit guest)
+ALL=(deps apply harness static bisect kunit guest)
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
 
 : >"$RESULTS/times.tsv"
-for st in "${ALL[@]}" guest-x86 guest-s390; do rm -f "$RESULTS/$st.tsv"; done
+for st in "${ALL[@]}"; do rm -f "$RESULTS/$st.tsv"; done
 
 # run_stage <result name> <note> command...
 run_stage() {
@@ -35,20 +35,18 @@ for st in "${stages[@]}"; do
 		run_stage apply "base + git am" bash -c "'$HARNESS/base.sh' && '$HARNESS/apply.sh'" ||
 			applied=0
 		;;
-	static | bisect | kunit | guest)
+	harness | static | bisect | kunit | guest)
 		if [ $applied = 0 ]; then
 			log "skipping $st: the series does not apply"
 			continue
 		fi
 		case $st in
-		static) run_stage static "checkpatch, sparse, W=1" "$HARNESS/static.sh" ;;
-		bisect) run_stage bisect "every prefix, x86 + s390" "$HARNESS/bisect.sh" ;;
+		harness) run_stage harness "unit tests of the parsers and summary" \
+			"$HARNESS/harness_tests.sh" ;;
+		static) run_stage static "checkpatch, coccicheck" "$HARNESS/static.sh" ;;
+		bisect) run_stage bisect "every prefix, x86 + s390, sparse + W=1" "$HARNESS/bisect.sh" ;;
 		kunit) run_stage kunit "UML + s390 (QEMU)" "$HARNESS/kunit.sh" ;;
-		guest)
-			run_stage guest-x86 "q35 TCG, vfio selftests" "$HARNESS/guest.sh" check
-			run_stage guest-s390 "s390-ccw-virtio TCG, zPCI, vfio selftests" \
-				"$HARNESS/guest.sh" check-s390
-			;;
+		guest) run_stage guest "x86 q35 + s390x zPCI guests, TCG" "$HARNESS/guest.sh" check ;;
 		esac
 		;;
 	*) die "unknown stage $st (stages: ${ALL[*]})" ;;

@@ -1,53 +1,72 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build a guest kernel and the vfio selftests from the patched tree, pack
-# them into a busybox initramfs and boot the guest under QEMU TCG:
+# Build guest kernels and the vfio selftests from the patched tree, pack
+# them into a busybox initramfs and boot the guests under QEMU TCG:
 #  x86:  q35 with an emulated VT-d, QEMU's edu device and an ivshmem-plain
 #        device whose memory is a file the host can read;
 #  s390: s390-ccw-virtio with a virtio-rng-pci function, a zPCI function
 #        behind the s390 IOMMU (no DMA engine, no BAR mmap, no KVM).
 #
-#   guest.sh check        run the selftests on x86 (stage guest-x86)
-#   guest.sh check-s390   run the selftests on s390x (stage guest-s390)
+#   guest.sh check        every guest configuration (stage guest)
 #   guest.sh run          run guest/vfio_demo.c and print its report (make run)
 #   guest.sh bench        guest/vfio_bench.c on the base and the patched kernel
+#
+# Configurations (the names harness/expected-runs uses): x86 (kernel from
+# configs/x86-guest.config), x86-unsafe and x86-debug (that fragment plus
+# configs/x86-guest-<variant>.config and its "# cmdline:" line), s390
+# (configs/s390-guest.config). GUEST_CONFIGS="x86 x86-debug" picks some,
+# for the edit loop.
+#
+# A guest runs under TCG on one core while the next kernel builds: each
+# configuration's boot goes to the background, at most one at a time, and
+# the script waits for it before the next boot. QEMU runs in a process
+# group of its own (timeout's); it is killed when this script is stopped.
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-check}
+CONFIGS_ALL=(x86 x86-unsafe x86-debug s390)
+read -ra GUEST_LIST <<<"${GUEST_CONFIGS:-${CONFIGS_ALL[*]}}"
+IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
+GUEST_MEM=${GUEST_MEM:-1G}
+# STRESS_SEED=N / STRESS_SEQUENCES=N: another seed or length for
+# vfio_stress_test (a failure prints the seed that reproduces it).
+STRESS_ARGS="${STRESS_SEED:+patchq.stress_seed=$STRESS_SEED} ${STRESS_SEQUENCES:+patchq.stress_sequences=$STRESS_SEQUENCES}"
 
-# set_target <arch> [variant]: the kernel is configs/<arch>-guest.config
+# set_target <configuration>: the kernel is configs/<arch>-guest.config
 # alone, or with configs/<arch>-guest-<variant>.config and its "# cmdline:"
 # line added.
 set_target() {
-	GARCH=$1
-	VARIANT=${2:-}
+	CONFIG=$1
+	GARCH=${1%%-*}
+	VARIANT=${1#"$GARCH"}
+	VARIANT=${VARIANT#-}
 	KOUT=$OUT/$GARCH-guest${VARIANT:+-$VARIANT}
-	RUN=$BUILD/run-$GARCH${VARIANT:+-$VARIANT}${DEV:+-dev}
+	RUN=$BUILD/run-$CONFIG${DEV:+-dev}
 	STOUT=$OUT/selftests-$GARCH
-	HDR=$OUT/hdr-$GARCH
+	CPIO=$OUT/initramfs-$GARCH.cpio
 	FRAGS=("$CONFIGS/$GARCH-guest.config")
 	EXTRA_CMDLINE=
 	if [ -n "$VARIANT" ]; then
 		FRAGS+=("$CONFIGS/$GARCH-guest-$VARIANT.config")
 		EXTRA_CMDLINE=$(sed -n 's/^# cmdline: //p' "$CONFIGS/$GARCH-guest-$VARIANT.config")
 	fi
+	# The functions QEMU gives the guest, which its init checks.
+	case $GARCH in
+	x86) EXPECT=edu,ivshmem ;;
+	s390) EXPECT=virtio-rng ;;
+	esac
 }
-set_target x86
-X86_VARIANTS=("" unsafe debug)
-# GUEST_VARIANTS="default debug" runs only those (for the edit loop).
-if [ -n "${GUEST_VARIANTS:-}" ]; then
-	read -ra X86_VARIANTS <<<"${GUEST_VARIANTS//default/-}"
-	X86_VARIANTS=("${X86_VARIANTS[@]/#-/}")
-fi
-IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
-GUEST_MEM=${GUEST_MEM:-1G}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-900}
-# STRESS_SEED=N / STRESS_SEQUENCES=N: another seed or length for
-# vfio_stress_test (a failure prints the seed that reproduces it).
-STRESS_ARGS="${STRESS_SEED:+patchq.stress_seed=$STRESS_SEED} ${STRESS_SEQUENCES:+patchq.stress_sequences=$STRESS_SEQUENCES}"
 
 build_kernel() {
 	log "configuring the guest kernel ($KOUT)"
+	# A variant starts from a copy of its base configuration's build, so
+	# that only what its fragment changes is compiled again.
+	local seed=$OUT/$GARCH-guest
+	if [ -n "$VARIANT" ] && [ ! -e "$KOUT/vmlinux" ] && [ -e "$seed/vmlinux" ] &&
+		[ -z "${BASE_KERNEL:-}" ]; then
+		log "seeding $KOUT from $seed"
+		rm -rf "$KOUT" && cp -a "$seed" "$KOUT"
+	fi
 	local missing
 	missing=$(merge_config "$GARCH" "$KOUT" allnoconfig "${FRAGS[@]}" \
 		"$KSRC/tools/testing/selftests/vfio/config") || return 1
@@ -58,74 +77,92 @@ build_kernel() {
 		[ -n "${BASE_KERNEL:-}" ] || return 1
 	fi
 	log "building the guest kernel"
-	local blog=$LOGS/$GARCH-guest${VARIANT:+-$VARIANT}-build.log
+	local blog=$LOGS/$GARCH-guest${VARIANT:+-$VARIANT}${BASE_KERNEL:+-base}-build.log
 	kmake "$GARCH" "$KOUT" bzImage >"$blog" 2>&1 || { tail -30 "$blog" >&2; return 1; }
 }
 
-# build_selftests <arch> <hdr dir> <out dir>: static vfio selftests + demo.
-build_selftests() {
-	local arch=$1 hdr=$2 out=$3 cc
-	cc=$(user_cc "$arch")
-	log "installing uapi headers ($arch)"
-	local karch=x86_64 cross=
-	[ "$arch" = s390 ] && karch=s390 cross=s390x-linux-gnu-
-	make -C "$KSRC" O="$hdr" ARCH=$karch CROSS_COMPILE=$cross \
-		INSTALL_HDR_PATH="$hdr/usr" headers_install >"$LOGS/hdr-$arch.log" 2>&1 ||
-		{ tail -20 "$LOGS/hdr-$arch.log" >&2; return 1; }
-	log "building vfio selftests ($arch)"
-	rm -rf "$out"
-	mkdir -p "$out"
-	make -C "$KSRC/tools/testing/selftests/vfio" OUTPUT="$out" CC="$cc" \
-		KHDR_INCLUDES="-isystem $hdr/usr/include" LDFLAGS=-static \
-		>"$LOGS/selftests-$arch.log" 2>&1 ||
-		{ tail -30 "$LOGS/selftests-$arch.log" >&2; return 1; }
-	if grep -q 'warning:' "$LOGS/selftests-$arch.log"; then
-		grep -A3 'warning:' "$LOGS/selftests-$arch.log" >&2
-		log "the selftests build with warnings"
-		return 1
-	fi
-	local st=$KSRC/tools/testing/selftests/vfio
-	# The programs the guest runs, in the order lib.mk lists them.
-	printf 'include Makefile\nprint-progs:\n\t@for p in $(TEST_GEN_PROGS); do echo $${p##*/}; done\n' |
-		make -s -C "$st" OUTPUT="$out" -f - print-progs >"$out/list" || return 1
-	# The harness's own guest programs, on the same library.
-	local prog
+# build_userspace: the vfio selftests through their own "make install"
+# (selftests_install), and the harness's guest programs on the same library.
+build_userspace() {
+	local cc st=$KSRC/tools/testing/selftests/vfio prog slog=$LOGS/selftests-$GARCH.log
+	cc=$(user_cc "$GARCH")
+	log "building and installing the vfio selftests ($GARCH)"
+	selftests_install "$GARCH" "$KSRC" "$STOUT" "$slog" vfio ||
+		{ tail -30 "$slog" >&2; return 1; }
+	mkdir -p "$STOUT/tests"
 	for prog in vfio_demo vfio_bench; do
 		$cc -O2 -Wall -Werror -static -I"$st/lib/include" -I"$st" \
-			-isystem "$hdr/usr/include" -o "$out/$prog" \
-			"$GUEST/$prog.c" "$st"/lib/*.c >>"$LOGS/selftests-$arch.log" 2>&1 ||
-			{ tail -20 "$LOGS/selftests-$arch.log" >&2; return 1; }
+			-isystem "$STOUT/hdr/usr/include" -o "$STOUT/tests/$prog" \
+			"$GUEST/$prog.c" "$st"/lib/*.c >>"$slog" 2>&1 ||
+			{ tail -20 "$slog" >&2; return 1; }
 	done
 }
 
-# make_initramfs <out dir> <cpio>
 make_initramfs() {
-	local st=$1 cpio=$2 root bb=/bin/busybox
+	local root bb=/bin/busybox
 	[ "$GARCH" = s390 ] && bb=$S390_BUSYBOX
 	[ -x "$bb" ] || { log "no busybox for $GARCH at $bb (harness/deps.sh fetches it)"; return 1; }
 	root=$(mktemp -d)
-	mkdir -p "$root"/{bin,dev,proc,sys,tmp,tests}
+	mkdir -p "$root"/{bin,dev,proc,sys,tmp}
 	cp "$bb" "$root/bin/busybox"
 	cp "$GUEST/init" "$root/init"
-	cp "$st"/* "$root/tests/"
-	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$cpio"
+	cp -a "$STOUT/install" "$root/kselftest"
+	cp -a "$STOUT/tests" "$root/tests"
+	(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$CPIO"
 	rm -rf "$root"
 }
 
-boot() {
-	local mode=$1
+# qemu_timeout: what the guest may take: every program's kselftest timeout
+# (tools/testing/selftests/vfio/settings, or the runner's default of 45 s)
+# plus 5 minutes for booting, the kernel log and kmemleak. A hung program
+# is stopped by the runner first; this only fires when the guest hangs.
+qemu_timeout() {
+	local per n
+	per=$(sed -n 's/^timeout=//p' "$STOUT/install/vfio/settings" 2>/dev/null)
+	n=$(wc -l <"$STOUT/install/kselftest-list.txt" 2>/dev/null || echo 10)
+	echo $(( ${per:-45} * n + 300 ))
+}
+
+QEMU_PID=
+kill_qemu() {
+	[ -n "$QEMU_PID" ] || return 0
+	kill -TERM -- "-$QEMU_PID" 2>/dev/null || kill -TERM "$QEMU_PID" 2>/dev/null
+	wait "$QEMU_PID" 2>/dev/null
+	QEMU_PID=
+}
+trap kill_qemu EXIT
+trap 'kill_qemu; exit 130' INT TERM HUP
+
+# boot_start <mode>: start the guest of the current target in the background.
+boot_start() {
+	local mode=$1 timeout
 	rm -rf "$RUN"
 	mkdir -p "$RUN"
-	log "booting the $GARCH guest (TCG, mode=$mode)"
-	local t0=$SECONDS
-	"boot_$GARCH" "$mode"
+	timeout=${QEMU_TIMEOUT:-$(qemu_timeout)}
+	log "booting the $CONFIG guest (TCG, mode=$mode, at most $timeout s)"
+	BOOT_T0=$SECONDS
+	case $GARCH in
+	x86) boot_x86 "$mode" "$timeout" & ;;
+	s390) boot_s390 "$mode" "$timeout" & ;;
+	esac
+	QEMU_PID=$!
+	BOOT_RUN=$RUN
+	BOOT_CONFIG=$CONFIG
+}
+
+# boot_wait: wait for the guest boot_start started; its exit status goes
+# to <run>/qemu.rc.
+boot_wait() {
+	[ -n "$QEMU_PID" ] || return 0
+	wait "$QEMU_PID"
 	local rc=$?
-	echo "$rc" >"$RUN/qemu.rc"
-	log "guest exited with $rc after $((SECONDS - t0)) s"
+	QEMU_PID=
+	echo "$rc" >"$BOOT_RUN/qemu.rc"
+	log "$BOOT_CONFIG guest exited with $rc after $((SECONDS - BOOT_T0)) s"
 }
 
 boot_s390() {
-	timeout "$QEMU_TIMEOUT" qemu-system-s390x \
+	exec timeout "$2" qemu-system-s390x \
 		-machine s390-ccw-virtio -accel tcg -cpu qemu -smp 1 -m "$GUEST_MEM" \
 		-nodefaults -no-reboot -display none -monitor none \
 		-chardev file,id=con,path="$RUN/console.log" \
@@ -134,14 +171,14 @@ boot_s390() {
 		-chardev file,id=tap,path="$RUN/tap.log" \
 		-device virtconsole,chardev=tap \
 		-device virtio-rng-pci \
-		-kernel "$KOUT/arch/s390/boot/bzImage" -initrd "$RUN.cpio" \
-		-append "console=ttysclp0 loglevel=7 panic=-1 patchq.mode=$1 patchq.out=hvc0 ${BOOT_ARGS:-}" \
+		-kernel "$KOUT/arch/s390/boot/bzImage" -initrd "$CPIO" \
+		-append "console=ttysclp0 loglevel=7 panic=-1 patchq.mode=$1 patchq.out=hvc0 patchq.expect=$EXPECT ${BOOT_ARGS:-}" \
 		>"$RUN/qemu.log" 2>&1
 }
 
 boot_x86() {
 	truncate -s "$IVSHMEM_SIZE" "$RUN/ivshmem.mem"
-	timeout "$QEMU_TIMEOUT" qemu-system-x86_64 \
+	exec timeout "$2" qemu-system-x86_64 \
 		-machine q35 -accel tcg -cpu max -smp 1 -m "$GUEST_MEM" \
 		-nodefaults -no-reboot -display none -monitor none \
 		-device intel-iommu,intremap=on \
@@ -149,59 +186,85 @@ boot_x86() {
 		-object memory-backend-file,id=ivshmem,share=on,mem-path="$RUN/ivshmem.mem",size="$IVSHMEM_SIZE" \
 		-device pcie-root-port,id=rp0,chassis=1,x-speed=2_5,x-width=1 \
 		-device ivshmem-plain,memdev=ivshmem,bus=rp0 \
-		-kernel "$KOUT/arch/x86/boot/bzImage" -initrd "$RUN.cpio" \
-		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$1 $EXTRA_CMDLINE ${BOOT_ARGS:-}" \
+		-kernel "$KOUT/arch/x86/boot/bzImage" -initrd "$CPIO" \
+		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$1 patchq.expect=$EXPECT $EXTRA_CMDLINE ${BOOT_ARGS:-}" \
 		-serial file:"$RUN/console.log" -serial file:"$RUN/tap.log" \
 		>"$RUN/qemu.log" 2>&1
 }
 
-build_all() {
-	need_tree_applied
-	build_kernel || return 1
-	build_selftests "$GARCH" "$HDR" "$STOUT" || return 1
-	make_initramfs "$STOUT" "$RUN.cpio"
+# results <configuration> <run dir>: the rows of a finished guest run.
+results() {
+	local config=$1 run=$2 rows=$RESULTS/guest.rows.$1
+	for f in console.log tap.log; do cp "$run/$f" "$LOGS/guest-$config-$f" 2>/dev/null; done
+	python3 "$HARNESS/guest_results.py" --tap "$run/tap.log" --config "$config" \
+		--console "$run/console.log" --qemu-rc "$(cat "$run/qemu.rc" 2>/dev/null)" \
+		--manifest "$HARNESS/expected-runs" --allow "$GUEST/kernel-log.allow" \
+		$([[ $(cat "$run/cmdline" 2>/dev/null) == *patchq.kmemleak=1* ]] && echo --kmemleak) \
+		--figures "$RESULTS/guest.figures" >"$rows" 2>"$LOGS/guest-$config-results.err"
+	local rc=$?
+	cat "$rows" >>"$RESULTS/guest.tsv"
+	if [ $rc != 0 ] && ! grep -q '^fail' "$rows"; then
+		record guest fail "$config: results" "guest_results.py exited $rc, see $LOGS/guest-$config-results.err"
+	fi
+	grep '^fail' "$rows" | cut -f2,3 | head -20 | sed 's/^/  FAIL /' >&2
+	log "$config: $(grep -c '	test$' "$rows") test case(s), $(grep -c '^fail' "$rows") failure(s)"
+	rm -f "$rows"
 }
 
-# check_target <stage> <name>: build, boot, record the selftests' results.
-check_target() {
-	local stage=$1 name=$2
-	if ! build_all; then
-		record "$stage" fail "$name: build" "guest kernel or selftests did not build"
-		return
+# The userspace of each architecture, built once for all its configurations.
+declare -A userspace_ok
+userspace() {
+	[ -n "${userspace_ok[$GARCH]:-}" ] && return "${userspace_ok[$GARCH]}"
+	if build_userspace && make_initramfs; then
+		userspace_ok[$GARCH]=0
+	else
+		userspace_ok[$GARCH]=1
 	fi
-	record "$stage" pass "$name: build" "kernel (${FRAGS[*]##*/}), vfio selftests, initramfs"
-	BOOT_ARGS=$STRESS_ARGS boot test
-	for f in console.log tap.log; do cp "$RUN/$f" "$LOGS/guest-$name-$f" 2>/dev/null; done
-	python3 "$HARNESS/guest_results.py" --tap "$RUN/tap.log" --prefix "$name: " \
-		--console "$RUN/console.log" --qemu-rc "$(cat "$RUN/qemu.rc")" \
-		--allow "$GUEST/kernel-log.allow" \
-		$([[ $EXTRA_CMDLINE == *patchq.kmemleak=1* ]] && echo --kmemleak) \
-		--figures "$RESULTS/$stage.figures" >>"$RESULTS/$stage.tsv"
+	return "${userspace_ok[$GARCH]}"
 }
 
 case $MODE in
 check)
-	stage_begin guest-x86
-	for v in "${X86_VARIANTS[@]}"; do
-		set_target x86 "$v"
-		check_target guest-x86 "${v:-default}"
+	stage_begin guest
+	need_tree_applied
+	for config in "${GUEST_LIST[@]}"; do
+		set_target "$config"
+		if ! userspace; then
+			record guest fail "$config: build" "the vfio selftests or the initramfs did not build, see $LOGS/selftests-$GARCH.log"
+			continue
+		fi
+		if ! build_kernel; then
+			record guest fail "$config: build" "the guest kernel did not build"
+			continue
+		fi
+		record guest pass "$config: build" "kernel (${FRAGS[*]##*/}), vfio selftests, initramfs"
+		# One guest at a time: the previous one finishes first.
+		if [ -n "$QEMU_PID" ]; then
+			prev=$BOOT_CONFIG prev_run=$BOOT_RUN
+			boot_wait
+			results "$prev" "$prev_run"
+		fi
+		BOOT_ARGS=$STRESS_ARGS boot_start test
+		echo "$EXTRA_CMDLINE" >"$RUN/cmdline"
 	done
-	python3 "$HARNESS/summary.py" --stage guest-x86 --brief | tail -n 12
-	;;
-check-s390)
-	stage_begin guest-s390
-	set_target s390
-	check_target guest-s390 s390
-	python3 "$HARNESS/summary.py" --stage guest-s390 --brief | tail -n 12
+	if [ -n "$QEMU_PID" ]; then
+		prev=$BOOT_CONFIG prev_run=$BOOT_RUN
+		boot_wait
+		results "$prev" "$prev_run"
+	fi
+	python3 "$HARNESS/summary.py" --stage guest --brief | tail -n 12
+	! grep -q '^fail' "$RESULTS/guest.tsv"
 	;;
 bench)
 	# The same guest, once with the base kernel and once with the patched
 	# one (built from the same config fragments), each timing MAP_DMA +
 	# UNMAP_DMA of a large ivshmem BAR (guest/vfio_bench.c).
 	STAGE=bench
+	need_tree_applied
+	set_target x86
 	IVSHMEM_SIZE=${BENCH_BAR:-1G}
 	BOOT_ARGS="patchq.rounds=${BENCH_ROUNDS:-7}"
-	build_all || die "build failed"
+	userspace && build_kernel || die "build failed"
 	patched=$KOUT
 	base_tree=$BUILD/bench-base
 	if [ ! -d "$base_tree" ]; then
@@ -215,8 +278,8 @@ bench)
 	for k in base patched; do
 		KOUT=${!k}
 		RUN=$BUILD/run-bench-$k
-		mkdir -p "$RUN" && cp "$BUILD/run-x86${DEV:+-dev}.cpio" "$RUN.cpio"
-		boot bench
+		boot_start bench
+		boot_wait
 		grep '^bench: ' "$RUN/tap.log" | tr -d '\r' >"$BUILD/bench-$k.txt"
 		grep -q 'bench: error' "$BUILD/bench-$k.txt" && die "$k: $(grep 'bench: error' "$BUILD/bench-$k.txt")"
 	done
@@ -225,10 +288,13 @@ bench)
 	;;
 run)
 	STAGE=run
-	build_all || die "build failed"
-	boot demo
+	need_tree_applied
+	set_target x86
+	userspace && build_kernel || die "build failed"
+	boot_start demo
+	boot_wait
 	python3 "$HARNESS/demo_report.py" --tap "$RUN/tap.log" \
 		--console "$RUN/console.log" --ivshmem "$RUN/ivshmem.mem"
 	;;
-*) die "usage: $0 check|check-s390|run|bench" ;;
+*) die "usage: $0 check|run|bench" ;;
 esac

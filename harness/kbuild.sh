@@ -90,7 +90,8 @@ bisect_config() {
 	KDIR=$BISECT merge_config "$arch" "$out" defconfig "${frags[@]}" >/dev/null
 }
 
-# bisect_build_kdirs <arch> <log> dirs...: build directories (and modules in them).
+# bisect_build_kdirs <arch> <log> dirs...: build directories (and modules in
+# them) with sparse on every file compiled (C=1) and W=1.
 bisect_build_kdirs() {
 	local arch=$1 log=$2
 	shift 2
@@ -98,28 +99,5 @@ bisect_build_kdirs() {
 	local targets=()
 	local d
 	for d in "$@"; do targets+=("$d/"); done
-	KDIR=$BISECT kmake "$arch" "$(bisect_out "$arch")" "${targets[@]}" >"$log" 2>&1
-}
-
-# bisect_build_selftests <arch> <log> dirs...: static, warnings are errors.
-bisect_build_selftests() {
-	local arch=$1 log=$2
-	shift 2
-	[ $# -gt 0 ] || return 0
-	local karch=x86_64 cross= out hdr d
-	[ "$arch" = s390 ] && karch=s390 cross=s390x-linux-gnu-
-	out=$(bisect_out "$arch")-selftests
-	hdr=$(bisect_out "$arch")-hdr
-	: >"$log"
-	make -C "$BISECT" O="$hdr" ARCH=$karch CROSS_COMPILE=$cross \
-		INSTALL_HDR_PATH="$hdr/usr" headers_install >>"$log" 2>&1 || return 1
-	for d in "$@"; do
-		[ -f "$BISECT/$d/Makefile" ] || continue	# not there yet at this prefix
-		rm -rf "$out/$d"
-		mkdir -p "$out/$d"
-		make -C "$BISECT/$d" OUTPUT="$out/$d" CC="$(user_cc "$arch")" \
-			KHDR_INCLUDES="-isystem $hdr/usr/include" LDFLAGS=-static \
-			>>"$log" 2>&1 || return 1
-	done
-	! grep -q 'warning:' "$log"
+	KDIR=$BISECT kmake "$arch" "$(bisect_out "$arch")" C=1 W=1 "${targets[@]}" >"$log" 2>&1
 }

@@ -134,6 +134,31 @@ user_cc() {
 	esac
 }
 
+# selftests_install <arch> <kernel tree> <work dir> <log> <target>...: the
+# one way the harness builds kselftests (the guest and bisect stages both
+# call it). The tree's uapi headers go to <work dir>/hdr, then the
+# selftests' own "make install" builds the targets (names under
+# tools/testing/selftests, e.g. vfio) statically for <arch> and installs
+# them with the kernel's runner (run_kselftest.sh, kselftest-list.txt) into
+# <work dir>/install. A compiler warning fails it.
+selftests_install() {
+	local arch=$1 src=$2 work=$3 log=$4 karch=x86_64 cross=
+	shift 4
+	[ "$arch" = s390 ] && karch=s390 cross=s390x-linux-gnu-
+	: >"$log"
+	make -C "$src" O="$work/hdr" ARCH=$karch CROSS_COMPILE=$cross \
+		INSTALL_HDR_PATH="$work/hdr/usr" headers_install >>"$log" 2>&1 || return 1
+	rm -rf "$work/install" "$work/obj"
+	make -C "$src/tools/testing/selftests" ARCH=$karch CROSS_COMPILE=$cross \
+		TARGETS="$*" O="$work/obj" INSTALL_PATH="$work/install" \
+		KHDR_INCLUDES="-isystem $work/hdr/usr/include" LDFLAGS=-static \
+		install >>"$log" 2>&1 || return 1
+	if grep -q 'warning:' "$log"; then
+		grep -A3 'warning:' "$log" | head -20 >&2
+		return 1
+	fi
+}
+
 # merge_config <arch> <outdir> <base: defconfig target|allnoconfig> fragments...
 # Runs the kernel's own scripts/kconfig/merge_config.sh. Prints the options a
 # fragment asked for that did not make it into .config.

@@ -1,109 +1,91 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Static checks on what the series adds:
+# Static checks on what the series adds (sparse and W=1 run at every prefix
+# in the bisect stage):
 #  - scripts/checkpatch.pl --strict on every patch: no errors; every warning
-#    or check is listed in patches/checkpatch.allow with a reason;
-#  - sparse (C=2) and W=1 on every kernel object the series touches, for
-#    x86_64 and s390: no warning that the same object did not have at the
-#    base (compared with line numbers stripped).
+#    or check accepted by an allowance of patches/checkpatch.allow that
+#    names its patch, type, file and offending line, and no allowance left
+#    unused (harness/checkpatch_check.py);
+#  - coccinelle: "make coccicheck MODE=report" over the C files and headers
+#    the series touches, at the base and at the tip: no report the base did
+#    not have (compared without line numbers). The base's reports are
+#    cached by everything they depend on.
 . "$(dirname "$0")/lib.sh"
 . "$HARNESS/kbuild.sh"
 stage_begin static
 need_tree_applied
 
-ALLOW=$PATCHES/checkpatch.allow
+mapfile -t patches < <(series_patches)
+python3 "$HARNESS/checkpatch_check.py" --ksrc "$KSRC" --patches "$PATCHES" \
+	--allow "$PATCHES/checkpatch.allow" "${patches[@]}" >"$RESULTS/static.rows" 2>"$LOGS/checkpatch.err"
+rc=$?
+cat "$RESULTS/static.rows" >>"$RESULTS/static.tsv"
+grep '^fail' "$RESULTS/static.rows" | cut -f2,3 | sed 's/^/  /' >&2
+if [ $rc != 0 ] && ! grep -q '^fail' "$RESULTS/static.rows"; then
+	record static fail "checkpatch" "checkpatch_check.py exited $rc, see $LOGS/checkpatch.err"
+fi
+rm -f "$RESULTS/static.rows"
 
-# allowed <patch> <TYPE>: is this warning type listed for this patch?
-allowed() {
-	[ -f "$ALLOW" ] || return 1
-	awk -v p="$1" -v t="$2" '
-		/^[[:space:]]*(#|$)/ { next }
-		$1 == p && $2 == t && NF >= 4 && $3 == "#" { found = 1 }
-		END { exit !found }' "$ALLOW"
-}
-
-checkpatch() {
-	local p out bad n_allowed line type
-	while read -r p; do
-		out=$(cd "$KSRC" && ./scripts/checkpatch.pl --strict --show-types --terse \
-			--no-summary "$PATCHES/$p" 2>&1)
-		bad=()
-		n_allowed=0
-		while read -r line; do
-			[ -n "$line" ] || continue
-			type=$(echo "$line" | sed -nE 's/.*: (ERROR|WARNING|CHECK):([A-Z0-9_]+):.*/\1 \2/p')
-			if [ -z "$type" ]; then
-				bad+=("$line")
-			elif [ "${type%% *}" = ERROR ]; then
-				bad+=("${line#"$PATCHES/"}")
-			elif allowed "$p" "${type#* }"; then
-				n_allowed=$((n_allowed + 1))
-			else
-				bad+=("${line#"$PATCHES/"}")
-			fi
-		done <<<"$out"
-		if [ ${#bad[@]} -eq 0 ]; then
-			record static pass "checkpatch $p" "$n_allowed allowed warning(s)"
-		else
-			printf '  %s\n' "${bad[@]}" >&2
-			record static fail "checkpatch $p" "${#bad[@]} problem(s): ${bad[0]}"
-		fi
-	done < <(series_patches)
-}
-
-# Warnings of a build log, normalised: "file: warning text" without line
-# and column numbers, sorted.
-warnings_of() {
-	grep -E '(warning|error):' "$1" | sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' |
-		sed -E "s|$BISECT/||g" | sort -u
-}
-
-sparse_w1() {
-	local arch=$1 objs=("${@:2}") out log_base log_tip o
-	out=$(bisect_out "$arch")
-	log_base=$LOGS/static-$arch-base.log
-	log_tip=$LOGS/static-$arch-tip.log
-
-	bisect_checkout "$BASE_TAG"
-	bisect_config "$arch" || { record static fail "sparse+W=1 $arch" "config failed"; return; }
-	local base_objs=()
-	for o in "${objs[@]}"; do
-		[ -f "$BISECT/${o%.o}.c" ] || [ -d "$BISECT/$o" ] && base_objs+=("$o")
+# cocci_reports <commit> <out file> files...: coccicheck's reports on the
+# files as they are at <commit>, one run over a directory holding just them
+# (coccicheck takes one M= directory; one run per file would start every
+# semantic patch once per file).
+cocci_reports() {
+	local commit=$1 out=$2 dir=$BISECT/.patchq-cocci f
+	shift 2
+	bisect_checkout "$commit"
+	rm -rf "$dir"
+	for f in "$@"; do
+		[ -f "$BISECT/$f" ] || continue
+		mkdir -p "$dir/$(dirname "$f")"
+		cp "$BISECT/$f" "$dir/$f"
 	done
-	: >"$log_base"
-	if [ ${#base_objs[@]} -gt 0 ]; then
-		KDIR=$BISECT kmake "$arch" "$out" C=2 W=1 "${base_objs[@]}" >"$log_base" 2>&1 ||
-			log "note: base build of ${base_objs[*]} failed ($arch)"
-	fi
-
-	bisect_checkout check
-	bisect_config "$arch" || { record static fail "sparse+W=1 $arch" "config failed"; return; }
-	if ! KDIR=$BISECT kmake "$arch" "$out" C=2 W=1 "${objs[@]}" >"$log_tip" 2>&1; then
-		grep -E 'error|No rule' "$log_tip" | head -5 >&2
-		record static fail "sparse+W=1 $arch" "build failed (an object not enabled by configs/bisect*.config?), see $log_tip"
-		return
-	fi
-	local new
-	new=$(comm -13 <(warnings_of "$log_base") <(warnings_of "$log_tip"))
-	if [ -n "$new" ]; then
-		echo "$new" >&2
-		record static fail "sparse+W=1 $arch" "$(echo "$new" | wc -l) new warning(s): $(echo "$new" | head -1)"
-	else
-		record static pass "sparse+W=1 $arch" "${#objs[@]} object(s), no new warnings"
+	[ -d "$dir" ] || { : >"$out"; return 0; }
+	(cd "$BISECT" && make -s coccicheck MODE=report M=.patchq-cocci J="$JOBS") \
+		>"$out.log" 2>&1
+	local rc=$?
+	grep -E '^\.?/?\.patchq-cocci/[^ ]+:[0-9]+:' "$out.log" |
+		sed -E 's|^\./||; s|^\.patchq-cocci/||; s|^([^:]+):[0-9]+:[0-9-]+:|\1:|; s/line [0-9]+/line N/g' |
+		sort -u >"$out"
+	rm -rf "$dir"
+	if [ $rc != 0 ] || grep -q 'coccicheck failed' "$out.log"; then
+		log "coccicheck failed at $commit, see $out.log"
+		return 1
 	fi
 }
 
-checkpatch
-
-mapfile -t objs < <(touched_c | sed 's/\.c$/.o/')
-if [ ${#objs[@]} -eq 0 ]; then
-	log "the series touches no kernel C file: sparse and W=1 have nothing to check"
+mapfile -t cfiles < <(series_files | grep -E '\.[ch]$' |
+	grep -vE '^(tools|scripts|Documentation|samples|usr)/' || true)
+if [ ${#cfiles[@]} -eq 0 ]; then
+	record static skip coccicheck "the series touches no kernel C file or header"
 else
 	bisect_tree
-	for arch in "${ARCHES[@]}"; do
-		mapfile -t aobjs < <(targets_for "$arch" "${objs[@]}")
-		sparse_w1 "$arch" "${aobjs[@]}"
-	done
+	key=$({
+		git -C "$KSRC" rev-parse "$BASE_TAG"
+		printf '%s\n' "${cfiles[@]}"
+		spatch --version | head -1
+		declare -f cocci_reports
+	} | sha1sum | cut -c1-16)
+	base=$OUT/cocci-base.$key
+	if [ ! -f "$base" ]; then
+		log "coccicheck at the base (${#cfiles[@]} files)"
+		cocci_reports "$BASE_TAG" "$base.tmp" "${cfiles[@]}" && mv "$base.tmp" "$base"
+	fi
+	log "coccicheck at the tip (${#cfiles[@]} files)"
+	tip=$LOGS/cocci-tip.txt
+	if [ ! -f "$base" ]; then
+		record static fail coccicheck "coccicheck failed at the base, see $base.tmp.log"
+	elif ! cocci_reports check "$tip" "${cfiles[@]}"; then
+		record static fail coccicheck "coccicheck failed at the tip, see $tip.log"
+	else
+		new=$(comm -13 "$base" "$tip")
+		if [ -n "$new" ]; then
+			echo "$new" >&2
+			record static fail coccicheck "$(echo "$new" | wc -l) new report(s): $(echo "$new" | head -3 | tr '\n' ' ')"
+		else
+			record static pass coccicheck "${#cfiles[@]} touched C files and headers: no report the base did not have ($(wc -l <"$tip") at the tip, $(wc -l <"$base") at the base)"
+		fi
+	fi
 fi
 
 ! grep -q '^fail' "$RESULTS/static.tsv"

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 """Summarise build/results/<stage>.tsv files.
 
-Each row is "status<TAB>name<TAB>detail" with status pass, fail or skip.
+Each row is "status<TAB>name<TAB>detail[<TAB>kind]" with status pass, fail
+or skip and kind "test" (a test case) or "check" (what a stage checks
+itself: a patch applies, a prefix builds, a guest's setup, a kernel log;
+the default).
 build/results/times.tsv holds "stage<TAB>seconds<TAB>exit-status<TAB>note"
 per stage run by check.sh. The last line printed is always
 "N passed, N failed, N skipped". Figures (build/results/<stage>.figures,
@@ -23,7 +26,8 @@ def load(stage):
             for line in f:
                 parts = line.rstrip("\n").split("\t")
                 if len(parts) >= 2:
-                    rows.append((parts[0], parts[1], parts[2] if len(parts) > 2 else ""))
+                    rows.append((parts[0], parts[1], parts[2] if len(parts) > 2 else "",
+                                 parts[3] if len(parts) > 3 else "check"))
     except FileNotFoundError:
         pass
     return rows
@@ -71,14 +75,18 @@ def main():
         pass
     stages = args.stage or [t[0] for t in times]
 
-    total = {"pass": 0, "fail": 0, "skip": 0}
+    total = {"pass": 0, "fail": 0, "skip": 0, "test": 0, "check": 0}
     out = []
     failures, skips = [], []
     for st in stages:
         rows = load(st)
-        c = {"pass": 0, "fail": 0, "skip": 0}
-        for status, name, detail in rows:
+        c = {"pass": 0, "fail": 0, "skip": 0, "test": 0, "check": 0}
+        for status, name, detail, kind in rows:
+            if status not in ("pass", "fail", "skip"):
+                status, detail = "fail", f"bad result row status '{status}': {detail}"
             c[status] = c.get(status, 0) + 1
+            if status == "pass":
+                c["test" if kind == "test" else "check"] += 1
             if status == "fail":
                 failures.append(f"  [{st}] {name}: {detail}")
             elif status == "skip":
@@ -99,14 +107,17 @@ def main():
             failures.append(f"  [{st}] stage exited {rc}: {note or 'see build/logs'}")
             total["fail"] += 1
             c["fail"] += 1
-        out.append(f"  {st:<14} {c['pass']:>6} {c['fail']:>6} {c['skip']:>7}  {secs}  {note}")
+        out.append(f"  {st:<14} {c['pass']:>6} {c['test']:>6} {c['check']:>6} {c['fail']:>6}"
+                   f" {c['skip']:>7}  {secs}  {note}")
 
     if not args.brief:
         print("\n==== summary " + "=" * 58)
-        print(f"  {'stage':<14} {'passed':>6} {'failed':>6} {'skipped':>7}  {'time':>8}")
+        print(f"  {'stage':<14} {'passed':>6} {'tests':>6} {'checks':>6} {'failed':>6}"
+              f" {'skipped':>7}  {'time':>8}")
         print("\n".join(out))
         if times:
-            print(f"  {'total':<14} {'':>6} {'':>6} {'':>7}  "
+            print(f"  {'total':<14} {total['pass']:>6} {total['test']:>6} {total['check']:>6}"
+                  f" {total['fail']:>6} {total['skip']:>7}  "
                   f"{sum(float(t[1]) for t in times if t[0] in stages):7.1f}s")
     fig = figures(stages)
     if fig and not args.brief:
@@ -118,6 +129,7 @@ def main():
     if failures:
         print("failed:")
         print("\n".join(failures))
+    print(f"passed: {total['test']} test cases, {total['check']} stage checks")
     print(f"{total['pass']} passed, {total['fail']} failed, {total['skip']} skipped")
     return 1 if total["fail"] else 0
 

@@ -1,0 +1,607 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Unit tests of the harness's parsers and summary, on crafted inputs.
+
+Run by "make check" (stage harness) and alone with
+    python3 harness/test_harness.py -v
+Each case feeds one crafted run to the code the stages use and checks the
+rows it makes; a hole in a parser shows here as a failing case.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import build_warnings  # noqa: E402
+import checkpatch_check  # noqa: E402
+import guest_results  # noqa: E402
+import klog  # noqa: E402
+import manifest  # noqa: E402
+import tap  # noqa: E402
+
+
+def runner(*programs, plan=None):
+    """The kselftest runner's output for (name, inner lines, result) programs."""
+    out = ["TAP version 13", f"1..{len(programs) if plan is None else plan}"]
+    for i, (name, inner, result) in enumerate(programs, 1):
+        out.append("# timeout set to 300")
+        out.append(f"# selftests: vfio: {name}")
+        out += ["# " + l for l in inner]
+        if result is not None:
+            out.append(result.format(n=i, name=f"selftests: vfio: {name}"))
+    return out
+
+
+def prog(*results, plan=None, totals=True):
+    """A kselftest_harness program's TAP for results ("ok"|"not ok"|"skip", name)."""
+    n = len(results) if plan is None else plan
+    out = ["TAP version 13", f"1..{n}", f"# Starting {n} tests from 1 test cases."]
+    cnt = {"ok": 0, "not ok": 0, "skip": 0}
+    for i, (st, name) in enumerate(results, 1):
+        out.append(f"#  RUN           {name} ...")
+        if st == "skip":
+            out.append(f"ok {i} {name} # SKIP no edu device")
+        else:
+            out.append(f"{st} {i} {name}")
+        cnt[st] += 1
+    if totals:
+        out.append(f"# Totals: pass:{cnt['ok']} fail:{cnt['not ok']} xfail:0 xpass:0 "
+                   f"skip:{cnt['skip']} error:0")
+    return out
+
+
+OK = "ok {n} {name}"
+NOT_OK = "not ok {n} {name} # exit=1"
+SKIP = "ok {n} {name} # SKIP"
+
+
+def by_name(rows):
+    return {r[1]: r for r in rows}
+
+
+class TapTest(unittest.TestCase):
+    def test_clean_run(self):
+        rows = tap.parse_runner(runner(("t", prog(("ok", "a.x"), ("ok", "a.y")), OK)), "x86: ")
+        r = by_name(rows)
+        self.assertEqual(r["x86: t:a.x"][:2], ("pass", "x86: t:a.x"))
+        self.assertEqual(r["x86: t"][0], "pass")
+        self.assertEqual(r["x86: runner"][0], "pass")
+        self.assertFalse([x for x in rows if x[0] == "fail"])
+
+    def test_skip_is_a_skip_with_reason(self):
+        rows = by_name(tap.parse_runner(runner(("t", prog(("skip", "a.x")), SKIP))))
+        self.assertEqual(rows["t:a.x"][0], "skip")
+        self.assertEqual(rows["t:a.x"][2], "no edu device")
+
+    def test_empty_plan_is_a_skip_row_with_reason(self):
+        inner = ["TAP version 13", "1..0 # SKIP no VFIO_KVM_IOMMU here"]
+        rows = by_name(tap.parse_runner(runner(("t", inner, SKIP))))
+        self.assertEqual(rows["t"][0], "skip")
+        self.assertEqual(rows["t"][2], "no VFIO_KVM_IOMMU here")
+
+    def test_more_results_than_planned_fails(self):
+        inner = prog(("ok", "a.x"), ("ok", "a.y"), plan=1)
+        rows = by_name(tap.parse_runner(runner(("t", inner, OK))))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("plan says 1", rows["t"][2])
+
+    def test_fewer_results_than_planned_fails(self):
+        inner = prog(("ok", "a.x"), plan=3, totals=False)
+        rows = by_name(tap.parse_runner(runner(("t", inner, NOT_OK))))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("stopped after 1 of 3", rows["t"][2])
+
+    def test_bail_out_fails(self):
+        inner = prog(("ok", "a.x"))[:3] + ["Bail out! cannot open /dev/vfio/vfio"]
+        inner += ["ok 1 a.x"]
+        rows = by_name(tap.parse_runner(runner(("t", inner, OK), plan=1)))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("Bail out!", rows["t"][2])
+        rows = by_name(tap.parse_runner(runner(("t", prog(("ok", "a.x")), OK)) + ["Bail out! runner"]))
+        self.assertEqual(rows["runner"][0], "fail")
+
+    def test_no_plan_fails(self):
+        rows = by_name(tap.parse_runner(runner(("t", ["ok 1 a.x"], OK))))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("no TAP plan", rows["t"][2])
+
+    def test_totals_disagreeing_fails(self):
+        inner = prog(("ok", "a.x"), ("ok", "a.y"), totals=False)
+        inner.append("# Totals: pass:1 fail:1 xfail:0 xpass:0 skip:0 error:0")
+        rows = by_name(tap.parse_runner(runner(("t", inner, OK))))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("Totals", rows["t"][2])
+
+    def test_out_of_order_and_duplicate_results_fail(self):
+        inner = ["TAP version 13", "1..2", "ok 2 a.x", "ok 1 a.x"]
+        rows = by_name(tap.parse_runner(runner(("t", inner, OK))))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("where 1 was due", rows["t"][2])
+        self.assertIn("two results named a.x", rows["t"][2])
+
+    def test_unknown_directive_fails(self):
+        inner = ["TAP version 13", "1..1", "ok 1 a.x # XFAIL known"]
+        rows = by_name(tap.parse_runner(runner(("t", inner, OK))))
+        self.assertEqual(rows["t:a.x"][0], "fail")
+
+    def test_runner_failure_with_passing_cases_fails(self):
+        rows = by_name(tap.parse_runner(runner(("t", prog(("ok", "a.x")), NOT_OK))))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("runner says not ok", rows["t"][2])
+
+    def test_timeout_fails(self):
+        inner = prog(("ok", "a.x"), plan=2, totals=False)
+        res = "not ok {n} {name} # TIMEOUT 300 seconds"
+        rows = by_name(tap.parse_runner(runner(("t", inner, res))))
+        self.assertEqual(rows["t"][0], "fail")
+        self.assertIn("TIMEOUT", rows["t"][2])
+
+    def test_truncated_run_fails(self):
+        lines = runner(("t", prog(("ok", "a.x")), OK), ("u", prog(("ok", "b.x"))[:3], None))
+        rows = by_name(tap.parse_runner(lines))
+        self.assertEqual(rows["runner"][0], "fail")
+        self.assertIn("stopped after 1 of 2 programs", rows["runner"][2])
+        self.assertEqual(rows["u"][0], "fail")
+
+    def test_more_programs_than_planned_fails(self):
+        lines = runner(("t", prog(("ok", "a.x")), OK), ("u", prog(("ok", "b.x")), OK), plan=1)
+        rows = by_name(tap.parse_runner(lines))
+        self.assertEqual(rows["runner"][0], "fail")
+
+    def test_no_tap_at_all_fails(self):
+        rows = by_name(tap.parse_runner(["# patchq-setup: ok", "### dmesg"]))
+        self.assertEqual(rows["runner"][0], "fail")
+
+    def test_case_output_is_kept(self):
+        inner = ["TAP version 13", "1..1", "# DMAs: 5 landed", "ok 1 a.x"]
+        outputs = {}
+        tap.parse_runner(runner(("t", inner, OK)), "", outputs)
+        self.assertIn("# DMAs: 5 landed", outputs["t:a.x"])
+
+
+MANIFEST = """
+# a crafted manifest
+[guest: x86 x86-debug s390]
+t:a.x
+t:a.y   skip s390: no edu device
+t:a.z   skip x86 s390: no CONFIG_FAULT_INJECTION ; needs x86-debug: faults-injected: [1-9]
+""".splitlines()
+
+
+class ManifestTest(unittest.TestCase):
+    def setUp(self):
+        self.m = manifest.Manifest(MANIFEST)
+
+    def rows(self, config, *cases):
+        return [(st, f"{config}: {c}", why, "test") for st, c, why in cases]
+
+    def test_all_as_expected(self):
+        rows = self.rows("s390", ("pass", "t:a.x", ""), ("skip", "t:a.y", "no edu device"),
+                         ("skip", "t:a.z", "no CONFIG_FAULT_INJECTION in this kernel"))
+        out = manifest.check(self.m, "s390", rows)
+        self.assertFalse([r for r in out if r[0] == "fail"])
+
+    def test_skip_where_it_must_run_fails_naming_reason(self):
+        rows = self.rows("x86", ("skip", "t:a.x", "no PCI function bound to vfio-pci"),
+                         ("pass", "t:a.y", ""), ("skip", "t:a.z", "no CONFIG_FAULT_INJECTION"))
+        out = by_name(manifest.check(self.m, "x86", rows))
+        self.assertEqual(out["x86: t:a.x"][0], "fail")
+        self.assertIn("no PCI function bound to vfio-pci", out["x86: t:a.x"][2])
+
+    def test_skip_for_another_reason_fails(self):
+        rows = self.rows("s390", ("pass", "t:a.x", ""), ("skip", "t:a.y", "no group"),
+                         ("skip", "t:a.z", "no CONFIG_FAULT_INJECTION"))
+        out = by_name(manifest.check(self.m, "s390", rows))
+        self.assertEqual(out["s390: t:a.y"][0], "fail")
+
+    def test_missing_case_fails(self):
+        rows = self.rows("x86", ("pass", "t:a.x", ""), ("skip", "t:a.z", "no CONFIG_FAULT_INJECTION"))
+        out = by_name(manifest.check(self.m, "x86", rows))
+        self.assertEqual(out["x86: t:a.y"][0], "fail")
+        self.assertIn("not reported", out["x86: t:a.y"][2])
+
+    def test_unlisted_case_fails(self):
+        rows = self.rows("x86", ("pass", "t:a.x", ""), ("pass", "t:a.y", ""),
+                         ("skip", "t:a.z", "no CONFIG_FAULT_INJECTION"), ("pass", "t:new", ""))
+        out = by_name(manifest.check(self.m, "x86", rows))
+        self.assertEqual(out["x86: t:new"][0], "fail")
+
+    def test_needs_clause(self):
+        rows = self.rows("x86-debug", ("pass", "t:a.x", ""), ("pass", "t:a.y", ""),
+                         ("pass", "t:a.z", ""))
+        out = by_name(manifest.check(self.m, "x86-debug", rows,
+                                     outputs={"t:a.z": ["# faults-injected: 0"]}))
+        self.assertEqual(out["x86-debug: t:a.z"][0], "fail")
+        out = by_name(manifest.check(self.m, "x86-debug", rows,
+                                     outputs={"t:a.z": ["# faults-injected: 12"]}))
+        self.assertEqual(out["x86-debug: t:a.z"][0], "pass")
+
+    def test_setup_failure_is_one_row(self):
+        out = manifest.check(self.m, "x86", [("fail", "x86: setup", "edu unbound", "check")], True)
+        fails = [r for r in out if r[0] == "fail"]
+        self.assertEqual(len(fails), 2)
+
+    def test_bad_manifests_are_refused(self):
+        for text in (["t:a.x"], ["[guest: x86]", "t:a.x  skip s390: why"],
+                     ["[guest: x86]", "t:a.x", "t:a.x"], ["[guest: nowhere]"],
+                     ["[guest: x86]", "t:a.x  sometimes"]):
+            with self.assertRaises(manifest.ManifestError, msg=text):
+                manifest.Manifest(text)
+
+
+def guest_tap(setup=("# patchq-setup: edu 0000:00:03.0 bound", "# patchq-setup: ok"),
+              body=None, dmesg=("[    0.0] Linux version 6.12",), end=True):
+    lines = list(setup)
+    lines += body if body is not None else runner(("t", prog(("ok", "a.x"), ("ok", "a.y"),
+                                                             ("skip", "a.z")), OK))
+    lines += ["# patchq-runner-exit: 0", "### dmesg"] + list(dmesg)
+    if end:
+        lines.append("### end")
+    return lines
+
+
+class GuestTest(unittest.TestCase):
+    def setUp(self):
+        self.m = manifest.Manifest(["[guest: x86]", "t:a.x", "t:a.y",
+                                    "t:a.z  skip x86: no edu device"])
+
+    def run_guest(self, tapl, **kw):
+        rows, sums = guest_results.guest_rows(tapl, ["console tail"], "x86", self.m, [], **kw)
+        return by_name(rows), sums
+
+    def test_clean(self):
+        rows, sums = self.run_guest(guest_tap())
+        self.assertFalse([r for r in rows.values() if r[0] == "fail"], rows)
+        self.assertEqual(sums["kernel-reports"], 0)
+
+    def test_broken_binding_fails_setup_and_runs_nothing(self):
+        setup = ("# patchq-setup: FAIL edu 0000:00:03.0 is bound to no driver, not vfio-pci",)
+        rows, _ = self.run_guest(guest_tap(setup=setup, body=[]))
+        self.assertEqual(rows["x86: setup"][0], "fail")
+        self.assertIn("not vfio-pci", rows["x86: setup"][2])
+        self.assertEqual(rows["x86: expected cases"][0], "fail")
+
+    def test_no_setup_line_fails(self):
+        rows, _ = self.run_guest(guest_tap(setup=()))
+        self.assertEqual(rows["x86: setup"][0], "fail")
+
+    def test_unfinished_guest_fails(self):
+        rows, _ = self.run_guest(guest_tap(end=False), qemu_rc="124")
+        self.assertEqual(rows["x86: guest"][0], "fail")
+        self.assertIn("timed out", rows["x86: guest"][2])
+
+    def test_kernel_report_fails(self):
+        rows, sums = self.run_guest(guest_tap(dmesg=("[ 1.0] WARNING: CPU: 0 PID: 1 at x.c:1",)))
+        self.assertEqual(rows["x86: kernel-log"][0], "fail")
+        self.assertEqual(sums["kernel-reports"], 1)
+
+    def test_declared_dmar_fault_passes(self):
+        dmesg = ("vfio-selftests: expect-begin dmar-fault", "DMAR: [DMA Write NO_PASID] fault",
+                 "vfio-selftests: expect-end dmar-fault")
+        rows, _ = self.run_guest(guest_tap(dmesg=dmesg))
+        self.assertEqual(rows["x86: kernel-log"][0], "pass")
+        rows, _ = self.run_guest(guest_tap(dmesg=dmesg[1:2]))
+        self.assertEqual(rows["x86: kernel-log"][0], "fail")
+
+    def test_kmemleak(self):
+        leak = guest_tap()[:-3] + ["# kmemleak: scanned, 1 unreferenced object(s)",
+                                   "# kmemleak: unreferenced object 0xffff (size 64):",
+                                   "### dmesg", "### end"]
+        rows, sums = self.run_guest(leak, kmemleak=True)
+        self.assertEqual(rows["x86: kmemleak"][0], "fail")
+        self.assertEqual(sums["kernel-reports"], 1)
+        rows, _ = self.run_guest(guest_tap(), kmemleak=True)
+        self.assertEqual(rows["x86: kmemleak"][0], "fail")
+
+    def test_figures_inside_the_runner(self):
+        inner = ["TAP version 13", "1..1", "# stress-sequences: 64", "ok 1 a.x"]
+        body = runner(("t", inner, OK))
+        _, sums = self.run_guest(guest_tap(body=body))
+        self.assertEqual(sums["stress-sequences"], 64)
+
+    def test_parser_exception_is_a_failing_row(self):
+        with tempfile.TemporaryDirectory() as d:
+            tapf = os.path.join(d, "tap.log")
+            with open(tapf, "w") as f:
+                f.write("\n".join(guest_tap()) + "\n")
+            man = os.path.join(d, "expected-runs")
+            with open(man, "w") as f:
+                f.write("[guest: x86]\nt:a.x  skip x86: (unclosed\n")
+            p = subprocess.run([sys.executable, os.path.join(HERE, "guest_results.py"),
+                                "--tap", tapf, "--console", tapf, "--config", "x86",
+                                "--manifest", man], capture_output=True, text=True)
+            self.assertEqual(p.returncode, 1)
+            self.assertTrue(p.stdout.startswith("fail\tx86: results\t"), p.stdout)
+
+
+KUNIT_PY = os.environ.get("KUNIT_PY") or os.path.join(
+    HERE, "..", "build", "linux", "tools", "testing", "kunit", "kunit.py")
+
+# The shape of a 6.12 KUnit run (see testdata/kunit-um.log, a real one): a
+# suite's "# <suite>:" line counts its direct results, each "# Totals:" the
+# leaves of the suite after it; kernel messages interleave at indent 0.
+KTAP_GOOD = """\
+[    0.500000] KTAP version 1
+[    0.500000] 1..2
+[    0.500001]     KTAP version 1
+[    0.500001]     # Subtest: suite_a
+[    0.500001]     # module: suite_a_kunit
+[    0.500001]     1..3
+[    0.500002]     ok 1 case_one
+[    0.500003]         KTAP version 1
+[    0.500003]         # Subtest: param_case
+[    0.500003]         ok 1 small
+[    0.500003] suite_a: kunit_try_catch[59]: a kernel message between results
+[    0.500003]         ok 2 large
+[    0.500003]     # param_case: pass:2 fail:0 skip:0 total:2
+[    0.500003]     ok 2 param_case
+[    0.500004]     ok 3 case_three # SKIP no zPCI function
+[    0.500005] # suite_a: pass:2 fail:0 skip:1 total:3
+[    0.500005] # Totals: pass:3 fail:0 skip:1 total:4
+[    0.500005] ok 1 suite_a
+[    0.500006]     KTAP version 1
+[    0.500006]     # Subtest: suite_b
+[    0.500006]     1..1
+[    0.500007]     ok 1 only_case
+[    0.500008] # suite_b: pass:1 fail:0 skip:0 total:1
+[    0.500008] # Totals: pass:1 fail:0 skip:0 total:1
+[    0.500008] ok 2 suite_b
+[    0.600000] reboot: System halted
+"""
+
+
+@unittest.skipUnless(os.path.exists(KUNIT_PY), f"no kunit.py at {KUNIT_PY} (make check-apply)")
+class KtapTest(unittest.TestCase):
+    def rows(self, text):
+        import ktap
+        with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+            f.write(text)
+            f.flush()
+            return by_name(ktap.rows(KUNIT_PY, f.name, "kunit-um"))
+
+    def test_real_run(self):
+        with open(os.path.join(HERE, "testdata", "kunit-um.log")) as f:
+            rows = self.rows(f.read())
+        self.assertEqual(rows["kunit-um: ktap"][0], "pass", rows["kunit-um: ktap"])
+        self.assertEqual(len([r for r in rows.values() if r[3] == "test"]), 23)
+        self.assertEqual(rows["kunit-um: vfio_p2p.vfio_p2p_region_pfn_test.zero length"][0],
+                         "pass")
+
+    def test_good(self):
+        rows = self.rows(KTAP_GOOD)
+        self.assertEqual(rows["kunit-um: ktap"][0], "pass", rows["kunit-um: ktap"])
+        self.assertEqual(rows["kunit-um: suite_a.param_case.large"][0], "pass")
+        self.assertEqual(rows["kunit-um: suite_a.case_three"][:3],
+                         ("skip", "kunit-um: suite_a.case_three", "no zPCI function"))
+        self.assertEqual(len([r for r in rows.values() if r[3] == "test"]), 5)
+
+    def test_more_results_than_planned_fails(self):
+        text = KTAP_GOOD.replace("    ok 1 only_case", "    ok 1 only_case\n[    0.500007]     ok 2 extra")
+        rows = self.rows(text)
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+        self.assertIn("plan says 1", rows["kunit-um: ktap"][2])
+
+    def test_fewer_results_than_planned_fails(self):
+        rows = self.rows(KTAP_GOOD.replace("[    0.500006]     1..1", "[    0.500006]     1..2"))
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+
+    def test_empty_plan_is_a_skip_with_reason(self):
+        text = KTAP_GOOD.replace(
+            "[    0.500006]     1..1\n[    0.500007]     ok 1 only_case\n"
+            "[    0.500008] # suite_b: pass:1 fail:0 skip:0 total:1\n"
+            "[    0.500008] # Totals: pass:1 fail:0 skip:0 total:1\n"
+            "[    0.500008] ok 2 suite_b\n",
+            "[    0.500006]     1..0 # SKIP no zPCI function\n"
+            "[    0.500008] ok 2 suite_b # SKIP no zPCI function\n")
+        rows = self.rows(text)
+        self.assertEqual(rows["kunit-um: suite_b"][0], "skip", rows)
+        self.assertIn("no zPCI function", rows["kunit-um: suite_b"][2])
+
+    def test_bail_out_fails(self):
+        rows = self.rows(KTAP_GOOD.replace("[    0.500004]     ok 3",
+                                           "[    0.500004]     Bail out! oops\n[    0.500004]     ok 3"))
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+        self.assertIn("Bail out!", rows["kunit-um: ktap"][2])
+
+    def test_crash_mid_suite_fails(self):
+        cut = KTAP_GOOD.index("[    0.500004]")
+        rows = self.rows(KTAP_GOOD[:cut] + "[    0.6] Kernel panic - not syncing: x\n")
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+
+    def test_counts_line_disagreeing_fails(self):
+        rows = self.rows(KTAP_GOOD.replace("# suite_b: pass:1 fail:0", "# suite_b: pass:0 fail:1"))
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+        self.assertIn("suite_b", rows["kunit-um: ktap"][2])
+
+    def test_kunit_py_errors_fail(self):
+        # Only kunit.py looks at the version: its "[ERROR]" must fail the run.
+        rows = self.rows(KTAP_GOOD.replace("[    0.500006]     KTAP version 1",
+                                           "[    0.500006]     KTAP version 9"))
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+        self.assertIn("version", rows["kunit-um: ktap"][2])
+
+    def test_no_ktap_fails(self):
+        rows = self.rows("[    0.1] Linux version 6.12\n[    0.2] reboot: System halted\n")
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+
+    def test_failed_case(self):
+        rows = self.rows(KTAP_GOOD.replace("    ok 1 case_one", "    not ok 1 case_one")
+                         .replace("# suite_a: pass:2 fail:0", "# suite_a: pass:1 fail:1")
+                         .replace("# Totals: pass:3 fail:0", "# Totals: pass:2 fail:1")
+                         .replace("] ok 1 suite_a", "] not ok 1 suite_a"))
+        self.assertEqual(rows["kunit-um: suite_a.case_one"][0], "fail")
+        self.assertEqual(rows["kunit-um: ktap"][0], "pass", rows["kunit-um: ktap"])
+
+
+PATCH = """\
+diff --git a/tools/testing/selftests/vfio/t.c b/tools/testing/selftests/vfio/t.c
+new file mode 100644
+index 000000000000..1111111111111
+--- /dev/null
++++ b/tools/testing/selftests/vfio/t.c
+@@ -0,0 +1,3 @@
++static int a(FIXTURE_DATA(t) *self)
++static int b(FIXTURE_DATA(t) *self)
++static int c(FIXTURE_DATA(t) *self)
+""".splitlines()
+
+
+def cp_out(*nums):
+    out = []
+    for n in nums:
+        out += ["CHECK:SPACING: spaces preferred around that '*' (ctx:WxV)",
+                f"#{n}: FILE: tools/testing/selftests/vfio/t.c:{n - 6}:",
+                PATCH[n - 1], "                    ^", ""]
+    return "\n".join(out)
+
+
+ALLOW = """\
+# comment
+p.patch SPACING tools/testing/selftests/vfio/t.c
+\tstatic int a(FIXTURE_DATA(t) *self)
+\tstatic int b(FIXTURE_DATA(t) *self)
+\t# reason: the harness's type macro
+""".splitlines(True)
+
+
+class CheckpatchTest(unittest.TestCase):
+    def setUp(self):
+        self.allow, _ = checkpatch_check.load_allow(ALLOW)
+
+    def test_allowed_occurrences_pass(self):
+        st, detail = checkpatch_check.check_patch("p.patch", cp_out(7, 8), PATCH, self.allow)
+        self.assertEqual(st, "pass", detail)
+        self.assertIn("2 allowed", detail)
+
+    def test_new_warning_of_an_allowed_type_fails(self):
+        st, detail = checkpatch_check.check_patch("p.patch", cp_out(7, 8, 9), PATCH, self.allow)
+        self.assertEqual(st, "fail")
+        self.assertIn("static int c(FIXTURE_DATA(t) *self)", detail)
+
+    def test_unused_allowance_fails(self):
+        st, detail = checkpatch_check.check_patch("p.patch", cp_out(7), PATCH, self.allow)
+        self.assertEqual(st, "fail")
+        self.assertIn("unused allowance", detail)
+
+    def test_errors_are_never_allowed(self):
+        out = cp_out(7, 8).replace("CHECK:SPACING", "ERROR:SPACING", 1)
+        st, _ = checkpatch_check.check_patch("p.patch", out, PATCH, self.allow)
+        self.assertEqual(st, "fail")
+
+    def test_stray_output_fails(self):
+        st, detail = checkpatch_check.check_patch("p.patch", "Traceback: no module ply\n" +
+                                                  cp_out(7, 8), PATCH, self.allow)
+        self.assertEqual(st, "fail")
+        self.assertIn("Traceback", detail)
+
+    def test_file_level_warning_names_the_file(self):
+        out = ("WARNING:FILE_PATH_CHANGES: added, moved or deleted file(s), does MAINTAINERS"
+               " need updating?\n#2: \nnew file mode 100644\n")
+        found, _ = checkpatch_check.occurrences(out, PATCH)
+        self.assertEqual(found[0][1:4], ("FILE_PATH_CHANGES", "tools/testing/selftests/vfio/t.c",
+                                         "new file mode 100644"))
+
+    def test_allow_file_without_reason_is_refused(self):
+        with self.assertRaises(checkpatch_check.AllowError):
+            checkpatch_check.load_allow(ALLOW[:-1])
+
+
+class BuildWarningsTest(unittest.TestCase):
+    def test_normalised_and_filtered(self):
+        log = ["/t/arch/x86/kvm/../../../virt/kvm/vfio.c:12:3: warning: unused variable 'x'"
+               " [-Wunused-variable]",
+               "/t/drivers/iommu/intel/iommu.c:5:1: warning: something else",
+               "/t/drivers/vfio/vfio_main.c:99: sparse: warning: context imbalance",
+               "/elsewhere/x.c:1:1: warning: outside the tree"]
+        got = build_warnings.warnings(log, "/t", {"virt/kvm/vfio.c", "drivers/vfio/vfio_main.c"})
+        self.assertEqual(got, ["drivers/vfio/vfio_main.c: warning: context imbalance",
+                               "virt/kvm/vfio.c: warning: unused variable 'x' [-Wunused-variable]"])
+
+
+class SummaryTest(unittest.TestCase):
+    def summary(self, files):
+        with tempfile.TemporaryDirectory() as d:
+            for name, text in files.items():
+                with open(os.path.join(d, name), "w") as f:
+                    f.write(text)
+            p = subprocess.run([sys.executable, os.path.join(HERE, "summary.py")],
+                               env=dict(os.environ, RESULTS=d), capture_output=True, text=True)
+            return p.returncode, p.stdout.strip().splitlines()
+
+    def test_counts_tests_and_checks(self):
+        rc, out = self.summary({
+            "times.tsv": "a\t1.0\t0\tnote\n",
+            "a.tsv": "pass\tx: t:a\t\ttest\npass\tx: setup\tok\tcheck\n"
+                     "pass\told three-column row\tdetail\nskip\tx: t:b\tno edu\ttest\n"})
+        self.assertEqual(rc, 0)
+        self.assertEqual(out[-1], "3 passed, 0 failed, 1 skipped")
+        self.assertEqual(out[-2], "passed: 1 test cases, 2 stage checks")
+
+    def test_stage_failing_without_rows_fails(self):
+        rc, out = self.summary({"times.tsv": "a\t1.0\t2\tnote\n", "a.tsv": "pass\tx\t\n"})
+        self.assertEqual(rc, 1)
+        self.assertEqual(out[-1], "1 passed, 1 failed, 0 skipped")
+
+    def test_bad_status_fails(self):
+        rc, out = self.summary({"times.tsv": "a\t1.0\t0\tnote\n", "a.tsv": "PASS\tx\t\n"})
+        self.assertEqual(rc, 1)
+        self.assertEqual(out[-1], "0 passed, 1 failed, 0 skipped")
+
+
+class KlogTest(unittest.TestCase):
+    def test_patterns(self):
+        for line in ("[  1.2] BUG: KASAN: slab-use-after-free in vkm_x+0x1/0x2",
+                     "[  1.2] WARNING: possible circular locking dependency detected",
+                     "[  1.2] BUG: sleeping function called from invalid context at x.c:1",
+                     "[  1.2] Kernel panic - not syncing: Fatal exception",
+                     "[  1.2] kmemleak: 2 new suspected memory leaks",
+                     "[  1.2] Call Trace:",
+                     "[  1.2] ------------[ cut here ]------------",
+                     ):
+            if "cut here" in line:
+                self.assertEqual(klog.problems([line]), [])
+            else:
+                self.assertEqual(len(klog.problems([line])), 1, line)
+
+    def test_allow_file(self):
+        allow = klog.load_allow(["# comment", r"WARNING: harmless  # because"])
+        self.assertEqual(klog.problems(["WARNING: harmless thing"], allow), [])
+
+
+def rows_main():
+    """Run every case and print one result row each (the harness stage)."""
+    class Rows(unittest.TestResult):
+        def __init__(self):
+            super().__init__()
+            self.rows = []
+
+        def addSuccess(self, test):
+            self.rows.append(("pass", test.id().split(".", 1)[1], ""))
+
+        def addFailure(self, test, err):
+            super().addFailure(test, err)
+            msg = self._exc_info_to_string(err, test).strip().splitlines()[-1]
+            self.rows.append(("fail", test.id().split(".", 1)[1], msg))
+
+        addError = addFailure
+
+        def addSkip(self, test, reason):
+            self.rows.append(("skip", test.id().split(".", 1)[1], reason))
+
+    result = Rows()
+    unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__]).run(result)
+    for status, name, detail in result.rows:
+        detail = detail.replace("\t", " ")
+        print(f"{status}\tharness: {name}\t{detail}\ttest")
+    for test, err in result.failures + result.errors:
+        print(err, file=sys.stderr)
+    return 1 if any(r[0] == "fail" for r in result.rows) else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--rows"]:
+        sys.exit(rows_main())
+    unittest.main()
