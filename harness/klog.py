@@ -4,7 +4,9 @@
 A report fails the run unless it lies between "vfio-selftests: expect-begin
 <what>" and "... expect-end <what>" markers that a test wrote to /dev/kmsg
 and <what> is its kind, or a line of an allow file ("<regex>  # reason")
-matches it.
+matches it. A WARN or BUG comes as a block, from "[ cut here ]" to
+"---[ end trace"; the block is one report, judged by its first report line
+(so an allowed WARN's own "Call Trace:" is not a second report).
 """
 import re
 
@@ -28,6 +30,8 @@ REPORTS = [
     ("call-trace", re.compile(r"(^|\] )Call Trace:")),
 ]
 MARK = re.compile(r"vfio-selftests: expect-(begin|end) (\S+)")
+CUT = re.compile(r"------------\[ cut here \]------------")
+END = re.compile(r"---\[ end trace [0-9a-f]* \]---")
 
 
 def load_allow(lines):
@@ -44,6 +48,8 @@ def problems(lines, allow=()):
     """The report lines of a kernel log that nothing declared or allowed."""
     open_marks = {}
     found = []
+    block = None    # None outside a cut-here block, else its verdict so far
+
     for line in lines:
         m = MARK.search(line)
         if m:
@@ -53,13 +59,21 @@ def problems(lines, allow=()):
             else:
                 open_marks[kind] = max(0, open_marks.get(kind, 0) - 1)
             continue
+        if CUT.search(line):
+            block = "open"
+            continue
+        if block is not None and END.search(line):
+            block = None
+            continue
         for kind, rx in REPORTS:
             if not rx.search(line):
                 continue
-            if open_marks.get(kind):
+            if block in ("allowed", "reported"):
                 break
-            if any(a.search(line) for a in allow):
-                break
-            found.append(line.strip())
+            ok = open_marks.get(kind) or any(a.search(line) for a in allow)
+            if block == "open":
+                block = "allowed" if ok else "reported"
+            if not ok:
+                found.append(line.strip())
             break
     return found

@@ -8,7 +8,9 @@
 # for kernel reports (klog.py). Each test case is one result.
 #
 # Configurations (the names harness/expected-runs uses):
-#   kunit-um           UML, the .kunitconfig files outside arch/
+#   kunit-um           UML, the .kunitconfig files outside arch/, with
+#                      configs/kunit-um.kunitconfig (lockdep, atomic-sleep
+#                      checks, DEBUG_VM)
 #   kunit-s390         QEMU s390x, all of them, with configs/kunit-debug.kunitconfig
 #                      (lockdep, atomic-sleep checks, DEBUG_VM, KASAN)
 #   kunit-s390-module  QEMU s390x, configs/kunit-s390-backend-module.kunitconfig
@@ -72,7 +74,8 @@ run_kunit() {
 }
 
 kunit_args um
-run_kunit kunit-um "$OUT/kunit-um" --arch=um --make_options CC="ccache gcc"
+run_kunit kunit-um "$OUT/kunit-um" --arch=um --make_options CC="ccache gcc" \
+	--kunitconfig="$CONFIGS/kunit-um.kunitconfig"
 # s390: QEMU adds a zPCI function (virtio-rng-pci, no driver for it in
 # these kernels) that the KVM-VFIO suite binds to vfio-pci.
 S390_ARGS=(--arch=s390 --cross_compile=s390x-linux-gnu-
@@ -83,7 +86,14 @@ kunit_args s390
 run_kunit kunit-s390 "$OUT/kunit-s390" "${S390_ARGS[@]}"
 # Again with the VFIO_KVM_IOMMU backend a module KUnit never loads: KVM's
 # symbol_get()s of it fail (suites that need the backend skip).
+# It starts from a copy of the first s390 build, so that only what its
+# configuration changes is compiled again.
 args=(--kunitconfig="$CONFIGS/kunit-s390-backend-module.kunitconfig")
+if [ ! -e "$OUT/kunit-s390-backend-module/vmlinux" ] && [ -e "$OUT/kunit-s390/vmlinux" ]; then
+	log "seeding $OUT/kunit-s390-backend-module from $OUT/kunit-s390"
+	rm -rf "$OUT/kunit-s390-backend-module"
+	cp -a "$OUT/kunit-s390" "$OUT/kunit-s390-backend-module"
+fi
 run_kunit kunit-s390-module "$OUT/kunit-s390-backend-module" "${S390_ARGS[@]}"
 
 ! grep -q '^fail' "$RESULTS/kunit.tsv"

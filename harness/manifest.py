@@ -10,7 +10,8 @@ skip somewhere, with the reason its skip must give:
     vfio_type1_dma_test:ram.round_trip
     vfio_fail_nth_test:kvm.register   skip x86 x86-unsafe: no CONFIG_FAULT_INJECTION
 
-Clauses are separated by " ; "; the text after the colon is a Python regex
+The case name ends at the first two blanks (a KUnit parameter's name may
+have single ones); clauses are separated by " ; "; the text after the colon is a Python regex
 that must be found in the skip reason. "#" starts a comment line.
 
 check() holds a configuration's result rows against it: a case that skips
@@ -49,7 +50,9 @@ class Manifest:
                 continue
             if section is None:
                 raise ManifestError(f"{where}: a case before any [section]")
-            parts = line.split(None, 1)
+            # The case ends at the first run of two blanks (KUnit
+            # parameter names have single spaces in them).
+            parts = re.split(r"\s{2,}|\t", line.strip(), maxsplit=1)
             case = parts[0]
             skips, needs = {}, {}
             if len(parts) > 1:

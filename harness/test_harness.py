@@ -566,6 +566,17 @@ class KlogTest(unittest.TestCase):
             else:
                 self.assertEqual(len(klog.problems([line])), 1, line)
 
+    def test_a_warn_block_is_one_report(self):
+        block = ["------------[ cut here ]------------",
+                 "WARNING: CPU: 0 PID: 1 at arch/um/drivers/virt-pci.c:1005 um_pci_init+0xc7",
+                 "Call Trace:", " [<6002b090>] ? um_set_signals+0x0/0x50",
+                 "---[ end trace 0000000000000000 ]---"]
+        self.assertEqual(len(klog.problems(block)), 1)
+        allow = klog.load_allow([r"at arch/um/drivers/virt-pci\.c:\d+ um_pci_init  # why"])
+        self.assertEqual(klog.problems(block, allow), [])
+        # ... but only that block: a later trace is reported again
+        self.assertEqual(len(klog.problems(block + ["Call Trace:"], allow)), 1)
+
     def test_allow_file(self):
         allow = klog.load_allow(["# comment", r"WARNING: harmless  # because"])
         self.assertEqual(klog.problems(["WARNING: harmless thing"], allow), [])
