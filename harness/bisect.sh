@@ -37,9 +37,10 @@ base_warnings() {
 		cat "$CONFIGS"/bisect*.config "$TOUCHED"
 		printf '%s\n' "${kdirs[@]}"
 		gcc --version | head -1; s390x-linux-gnu-gcc --version | head -1; sparse --version
-		cat "$HARNESS/build_warnings.py"
+		cat "$HARNESS/build_warnings.py" "$HARNESS/sparse_touched.sh" "$HARNESS/kbuild.sh"
 	} | sha1sum | cut -c1-16)
 	cache=$OUT/bisect-$arch-base-warnings.$key
+	[ -f "$cache" ] || rm -f "$OUT/bisect-$arch-base-warnings."*
 	if [ -f "$cache" ]; then
 		echo "$cache"
 		return
@@ -81,11 +82,17 @@ for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	name="$((i + 1))/${#commits[@]} ${names[$i]}"
 	bisect_checkout "$c"
-	# Reconfigure when the prefix changes Kconfig (or on first use).
-	kconfig_changed=$(git -C "$BISECT" diff --name-only "$c~1" "$c" | grep -c 'Kconfig' || true)
+	# Reconfigure an architecture when the prefix changes a Kconfig file
+	# that is not another architecture's (or on first use).
+	mapfile -t kconfigs_changed < <(git -C "$BISECT" diff --name-only "$c~1" "$c" | grep 'Kconfig' || true)
 	for arch in "${ARCHES[@]}"; do
 		log="$LOGS/bisect-$((i + 1))-$arch.log"
 		detail=()
+		t0=$SECONDS
+		kconfig_changed=0
+		for k in "${kconfigs_changed[@]}"; do
+			for_other_arch "$arch" "$k" || kconfig_changed=1
+		done
 		if [ ${#kdirs[@]} -gt 0 ]; then
 			if [ $i = 0 ] || [ "$kconfig_changed" != 0 ] ||
 				[[ " ${configured[*]} " != *" $arch "* ]]; then
@@ -123,7 +130,7 @@ for i in "${!commits[@]}"; do
 				detail+=("${#stdirs[@]} selftest dir(s) built")
 			fi
 		fi
-		record bisect pass "$name [$arch]" "$(printf '%s; ' "${detail[@]}" | sed 's/; $//')"
+		record bisect pass "$name [$arch]" "$(printf '%s; ' "${detail[@]}")$((SECONDS - t0)) s"
 	done
 done
 

@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from guest_results import kernel_log_problems  # noqa: E402
+from klog import problems as kernel_log_problems  # noqa: E402
 
 
 def main():
@@ -32,8 +32,14 @@ def main():
         if l.startswith("host: expect "):
             off, text = l[len("host: expect "):].split(" ", 1)
             expects.append((int(off, 16), text))
+        elif l.startswith("# patchq-setup: FAIL"):
+            print("the demo guest's setup is wrong: " + l[len("# patchq-setup: FAIL "):])
+            return 1
+        elif l.startswith("# patchq-setup: "):
+            if l != "# patchq-setup: ok":
+                print(l[len("# patchq-setup: "):])
         elif not l.startswith("# patchq-exit"):
-            print(l.lstrip("# ") if l.startswith("# bound") else l)
+            print(l)
     mem = open(args.ivshmem, "rb").read()
     print("host (after the guest powered off), ivshmem memory file %s:" % args.ivshmem)
     for off, text in expects:

@@ -91,7 +91,8 @@ bisect_config() {
 }
 
 # bisect_build_kdirs <arch> <log> dirs...: build directories (and modules in
-# them) with sparse on every file compiled (C=1) and W=1.
+# them) with W=1 and sparse on every file compiled that the series touches
+# (C=1 with harness/sparse_touched.sh as CHECK; $TOUCHED lists them).
 bisect_build_kdirs() {
 	local arch=$1 log=$2
 	shift 2
@@ -99,5 +100,7 @@ bisect_build_kdirs() {
 	local targets=()
 	local d
 	for d in "$@"; do targets+=("$d/"); done
-	KDIR=$BISECT kmake "$arch" "$(bisect_out "$arch")" C=1 W=1 "${targets[@]}" >"$log" 2>&1
+	PATCHQ_TOUCHED=$TOUCHED PATCHQ_SRCTREE=$BISECT KDIR=$BISECT kmake "$arch" \
+		"$(bisect_out "$arch")" C=1 CHECK="$HARNESS/sparse_touched.sh" W=1 \
+		"${targets[@]}" >"$log" 2>&1
 }

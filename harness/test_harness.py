@@ -224,6 +224,11 @@ class ManifestTest(unittest.TestCase):
         fails = [r for r in out if r[0] == "fail"]
         self.assertEqual(len(fails), 2)
 
+    def test_the_repository_manifest_loads(self):
+        m = manifest.Manifest.load(os.path.join(HERE, "expected-runs"))
+        for config in manifest.CONFIGS:
+            self.assertTrue(m.cases[config], f"nothing expected of {config}")
+
     def test_bad_manifests_are_refused(self):
         for text in (["t:a.x"], ["[guest: x86]", "t:a.x  skip s390: why"],
                      ["[guest: x86]", "t:a.x", "t:a.x"], ["[guest: nowhere]"],
