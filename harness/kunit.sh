@@ -16,8 +16,12 @@
 #   kunit-s390-module  QEMU s390x, configs/kunit-s390-backend-module.kunitconfig
 #                      (VFIO_KVM_IOMMU a module KUnit never loads) with the
 #                      same debug options
+#
+# KUNIT_CONFIGS="kunit-um kunit-s390" picks configurations for the edit loop.
 . "$(dirname "$0")/lib.sh"
 stage_begin kunit
+read -ra KUNIT_LIST <<<"${KUNIT_CONFIGS:-kunit-um kunit-s390 kunit-s390-module}"
+wanted() { [[ " ${KUNIT_LIST[*]} " == *" $1 "* ]]; }
 need_tree_applied
 
 mapfile -t kconfigs < <(series_files | grep -E '(^|/)\.kunitconfig$' || true)
@@ -47,6 +51,7 @@ kunit_args() {
 run_kunit() {
 	local config=$1 bdir=$2
 	shift 2
+	wanted "$config" || return 0
 	local log=$LOGS/$config.log t0=$SECONDS
 	rm -f "$bdir/test.log"
 	(cd "$KSRC" && python3 "$KUNIT_PY" run --build_dir="$bdir" \
@@ -89,7 +94,8 @@ run_kunit kunit-s390 "$OUT/kunit-s390" "${S390_ARGS[@]}"
 # It starts from a copy of the first s390 build, so that only what its
 # configuration changes is compiled again.
 args=(--kunitconfig="$CONFIGS/kunit-s390-backend-module.kunitconfig")
-if [ ! -e "$OUT/kunit-s390-backend-module/vmlinux" ] && [ -e "$OUT/kunit-s390/vmlinux" ]; then
+if wanted kunit-s390-module && [ ! -e "$OUT/kunit-s390-backend-module/vmlinux" ] &&
+	[ -e "$OUT/kunit-s390/vmlinux" ]; then
 	log "seeding $OUT/kunit-s390-backend-module from $OUT/kunit-s390"
 	rm -rf "$OUT/kunit-s390-backend-module"
 	cp -a "$OUT/kunit-s390" "$OUT/kunit-s390-backend-module"

@@ -181,5 +181,5 @@ merge_config() {
 	grep -A2 '^Value requested for' "$out/merge_config.log" || true
 }
 
-# Run a command with a wall-clock timer; prints "<seconds>" to fd 3 target.
+# Seconds since the epoch, with fractions (stage times).
 now() { date +%s.%N; }
