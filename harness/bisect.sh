@@ -13,6 +13,7 @@
 # numbers (build_warnings.py).
 . "$(dirname "$0")/lib.sh"
 . "$HARNESS/kbuild.sh"
+exec </dev/null
 stage_begin bisect
 need_tree_applied
 
@@ -41,7 +42,7 @@ base_warnings() {
 	} | sha1sum | cut -c1-16)
 	cache=$OUT/bisect-$arch-base-warnings.$key
 	[ -f "$cache" ] || rm -f "$OUT/bisect-$arch-base-warnings."*
-	if [ -f "$cache" ]; then
+	if [ -f "$cache" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
 		echo "$cache"
 		return
 	fi
@@ -56,13 +57,15 @@ base_warnings() {
 		[ -d "$out/$d" ] && find "$out/$d" -name '*.o' -delete
 	done
 	local blog=$LOGS/bisect-base-$arch.log
-	bisect_build_kdirs "$arch" "$blog" "${dirs[@]}" ||
-		log "note: the base build of ${dirs[*]} failed ($arch), see $blog" >&2
+	if ! bisect_build_kdirs "$arch" "$blog" "${dirs[@]}"; then
+		log "the base build of ${dirs[*]} failed ($arch), see $blog" >&2
+		return 1
+	fi
 	python3 "$HARNESS/build_warnings.py" --tree "$BISECT" --touched "$TOUCHED" "$blog" \
 		>"$cache.tmp" && mv "$cache.tmp" "$cache" && echo "$cache"
 }
 
-declare -A base_warn st_hash st_from
+declare -A base_warn st_hash st_from built
 for arch in "${ARCHES[@]}"; do
 	[ ${#kdirs[@]} -gt 0 ] || break
 	base_warn[$arch]=$(base_warnings "$arch") ||
@@ -73,22 +76,61 @@ done
 selftest_inputs() {
 	local karch=x86_64
 	[ "$1" = s390 ] && karch=s390
-	git -C "$BISECT" ls-tree -r HEAD -- tools include/uapi "arch/$karch/include/uapi" \
+	git -C "$BISECT" ls-tree -r "$at" -- tools include/uapi "arch/$karch/include/uapi" \
 		scripts/headers_install.sh scripts/unifdef.c | sha1sum | cut -c1-16
 }
 
+# A prefix's result is a function of its tree, the configuration, the
+# toolchain and this stage's code: a pass is kept under a key made of all
+# of them ($OUT/bisect-cache, PATCHQ_NO_CACHE=1 ignores it), so that a run
+# on the same series builds nothing again, and a changed patch rebuilds
+# from itself on. Failures are never kept.
+CACHE=$OUT/bisect-cache
+mkdir -p "$CACHE"
+stage_key=$({
+	cat "$CONFIGS"/bisect*.config "$TOUCHED" "$HARNESS/bisect.sh" "$HARNESS/kbuild.sh" \
+		"$HARNESS/sparse_touched.sh" "$HARNESS/build_warnings.py" "$HARNESS/lib.sh"
+	printf '%s\n' "${kdirs[@]}" "${stdirs[@]}"
+	gcc --version | head -1; s390x-linux-gnu-gcc --version | head -1; sparse --version
+} | sha1sum | cut -c1-16)
+# prefix_key <commit> <arch>
+prefix_key() {
+	{
+		echo "$stage_key $2"
+		git -C "$KSRC" rev-parse "$1^{tree}"
+		cat "${base_warn[$2]:-/dev/null}"
+	} | sha1sum | cut -c1-16
+}
+
 configured=()
+at=
 for i in "${!commits[@]}"; do
 	c=${commits[$i]}
 	name="$((i + 1))/${#commits[@]} ${names[$i]}"
-	bisect_checkout "$c"
 	# Reconfigure an architecture when the prefix changes a Kconfig file
-	# that is not another architecture's (or on first use).
-	mapfile -t kconfigs_changed < <(git -C "$BISECT" diff --name-only "$c~1" "$c" | grep 'Kconfig' || true)
+	# that is not another architecture's (or on first use, or after
+	# prefixes taken from the cache).
+	mapfile -t kconfigs_changed < <(git -C "$KSRC" diff --name-only "$c~1" "$c" | grep 'Kconfig' || true)
 	for arch in "${ARCHES[@]}"; do
 		log="$LOGS/bisect-$((i + 1))-$arch.log"
 		detail=()
 		t0=$SECONDS
+		key=$(prefix_key "$c" "$arch")
+		if [ -f "$CACHE/$key" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
+			record bisect pass "$name [$arch]" "$(cat "$CACHE/$key") (cached: the same tree, configuration and toolchain passed before)"
+			configured=("${configured[@]/$arch/}")
+			continue
+		fi
+		if [ "$at" != "$c" ]; then
+			bisect_checkout "$c"
+			at=$c
+			# What this patch changes is compiled at this prefix, so that
+			# its warnings are seen here, whatever the output directory
+			# held before (a checkout leaves a file alone that is the
+			# same as at the commit it comes from).
+			git -C "$BISECT" diff --name-only --diff-filter=AM "$c~1" "$c" |
+				(cd "$BISECT" && xargs -r touch)
+		fi
 		kconfig_changed=0
 		for k in "${kconfigs_changed[@]}"; do
 			for_other_arch "$arch" "$k" || kconfig_changed=1
@@ -106,8 +148,17 @@ for i in "${!commits[@]}"; do
 				record bisect fail "$name [$arch]" "kernel build failed: $(grep -m1 'error:' "$log")"
 				continue
 			fi
-			new=$(python3 "$HARNESS/build_warnings.py" --new "${base_warn[$arch]:-/dev/null}" \
-				<(python3 "$HARNESS/build_warnings.py" --tree "$BISECT" --touched "$TOUCHED" "$log"))
+			if [ -z "${base_warn[$arch]:-}" ] || [ ! -f "${base_warn[$arch]}" ]; then
+				record bisect fail "$name [$arch]" "no base warnings to compare with"
+				continue
+			fi
+			if ! now_warn=$(python3 "$HARNESS/build_warnings.py" --tree "$BISECT" \
+				--touched "$TOUCHED" "$log") ||
+				! new=$(python3 "$HARNESS/build_warnings.py" --new "${base_warn[$arch]}" \
+					<(printf '%s\n' "$now_warn")); then
+				record bisect fail "$name [$arch]" "build_warnings.py failed on $log"
+				continue
+			fi
 			if [ -n "$new" ]; then
 				echo "$new" >&2
 				record bisect fail "$name [$arch]" "$(echo "$new" | wc -l) new sparse/W=1 warning(s): $(echo "$new" | head -3 | tr '\n' ' ')"
@@ -130,7 +181,9 @@ for i in "${!commits[@]}"; do
 				detail+=("${#stdirs[@]} selftest dir(s) built")
 			fi
 		fi
-		record bisect pass "$name [$arch]" "$(printf '%s; ' "${detail[@]}")$((SECONDS - t0)) s"
+		printf '%s' "$(printf '%s; ' "${detail[@]}" | sed 's/; $//')" >"$CACHE/$key"
+		built[$arch]=$c
+		record bisect pass "$name [$arch]" "$(cat "$CACHE/$key"); $((SECONDS - t0)) s"
 	done
 done
 
@@ -138,9 +191,24 @@ done
 # by the directory builds above (listed in a built-in.a or a module's .mod),
 # or the prefixes were not really checked for it.
 mapfile -t cfiles < <(touched_c)
+tip=${commits[-1]}
 if [ ${#cfiles[@]} -gt 0 ]; then
 	for arch in "${ARCHES[@]}"; do
 		out=$(bisect_out "$arch")
+		key=$(prefix_key "$tip" "$arch")-coverage
+		if [ -f "$CACHE/$key" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
+			record bisect pass "coverage [$arch]" "$(cat "$CACHE/$key") (cached)"
+			continue
+		fi
+		if [ "${built[$arch]:-}" != "$tip" ]; then
+			# The tip came from the cache: build it for the check.
+			bisect_checkout "$tip"
+			at=$tip
+			mapfile -t akdirs < <(targets_for "$arch" "${kdirs[@]}")
+			bisect_config "$arch" &&
+				bisect_build_kdirs "$arch" "$LOGS/bisect-tip-$arch.log" "${akdirs[@]}" ||
+				{ record bisect fail "coverage [$arch]" "building the tip failed, see $LOGS/bisect-tip-$arch.log"; continue; }
+		fi
 		missing=()
 		n=0
 		for f in "${cfiles[@]}"; do
@@ -153,12 +221,13 @@ if [ ${#cfiles[@]} -gt 0 ]; then
 			n=$((n + 1))
 			# .mod files list objects by path; a thin built-in.a names
 			# its members relative to its directory, ending in '/'.
-			grep -qsF -- "$o" $(find "$out/$dir" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
+			grep -qsF -- "$o" /dev/null $(find "$out/$dir" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
 				grep -qsaF -- "${o#"$dir"/}/" "$out/$dir/built-in.a" ||
 				missing+=("$f")
 		done
 		if [ ${#missing[@]} -eq 0 ]; then
-			record bisect pass "coverage [$arch]" "all $n touched C files of $arch built by configs/bisect*.config"
+			echo "all $n touched C files of $arch built by configs/bisect*.config" >"$CACHE/$key"
+			record bisect pass "coverage [$arch]" "$(cat "$CACHE/$key")"
 		else
 			record bisect fail "coverage [$arch]" "not built by configs/bisect*.config: ${missing[*]}"
 		fi

@@ -21,14 +21,14 @@ WARNING = re.compile(r"^(\S+?):\d+(?::\d+)?: (?:sparse: )?(warning|error): (.*)$
 
 def warnings(lines, tree, touched):
     out = set()
-    tree = os.path.abspath(tree)
+    tree = os.path.realpath(tree)
     for line in lines:
         m = WARNING.match(line.strip())
         if not m:
             continue
         path = m.group(1)
         if os.path.isabs(path):
-            path = os.path.normpath(path)
+            path = os.path.realpath(path)
             if not path.startswith(tree + "/"):
                 continue
             path = path[len(tree) + 1:]

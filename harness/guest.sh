@@ -139,6 +139,13 @@ boot_start() {
 	rm -rf "$RUN"
 	mkdir -p "$RUN"
 	timeout=${QEMU_TIMEOUT:-$(qemu_timeout)}
+	# log_buf_len: the whole kernel log must fit in what dmesg returns.
+	case $GARCH in
+	x86) CMDLINE="console=ttyS0 intel_iommu=on" ;;
+	s390) CMDLINE="console=ttysclp0 patchq.out=hvc0" ;;
+	esac
+	CMDLINE="$CMDLINE loglevel=7 log_buf_len=16M panic=-1 patchq.mode=$mode patchq.expect=$EXPECT $EXTRA_CMDLINE ${BOOT_ARGS:-}"
+	echo "$CMDLINE" >"$RUN/cmdline"
 	log "booting the $CONFIG guest (TCG, mode=$mode, at most $timeout s)"
 	BOOT_T0=$SECONDS
 	case $GARCH in
@@ -172,7 +179,7 @@ boot_s390() {
 		-device virtconsole,chardev=tap \
 		-device virtio-rng-pci \
 		-kernel "$KOUT/arch/s390/boot/bzImage" -initrd "$CPIO" \
-		-append "console=ttysclp0 loglevel=7 panic=-1 patchq.mode=$1 patchq.out=hvc0 patchq.expect=$EXPECT ${BOOT_ARGS:-}" \
+		-append "$CMDLINE" \
 		>"$RUN/qemu.log" 2>&1
 }
 
@@ -187,7 +194,7 @@ boot_x86() {
 		-device pcie-root-port,id=rp0,chassis=1,x-speed=2_5,x-width=1 \
 		-device ivshmem-plain,memdev=ivshmem,bus=rp0 \
 		-kernel "$KOUT/arch/x86/boot/bzImage" -initrd "$CPIO" \
-		-append "console=ttyS0 loglevel=7 intel_iommu=on panic=-1 patchq.mode=$1 patchq.expect=$EXPECT $EXTRA_CMDLINE ${BOOT_ARGS:-}" \
+		-append "$CMDLINE" \
 		-serial file:"$RUN/console.log" -serial file:"$RUN/tap.log" \
 		>"$RUN/qemu.log" 2>&1
 }
@@ -245,7 +252,6 @@ check)
 			results "$prev" "$prev_run"
 		fi
 		BOOT_ARGS=$STRESS_ARGS boot_start test
-		echo "$EXTRA_CMDLINE" >"$RUN/cmdline"
 	done
 	if [ -n "$QEMU_PID" ]; then
 		prev=$BOOT_CONFIG prev_run=$BOOT_RUN

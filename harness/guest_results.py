@@ -93,6 +93,10 @@ def guest_rows(tapl, console, config, expected, allow, qemu_rc="0", kmemleak=Fal
         why = "timed out" if qemu_rc == "124" else f"qemu exit {qemu_rc}"
         tail = " | ".join(console[-8:])
         rows.append(("fail", f"{prefix}guest", f"did not finish ({why}): {tail}", "check"))
+    if "### dmesg" in tapl and not any("Linux version" in l for l in log[:3]):
+        rows.append(("fail", f"{prefix}kernel-log-complete", "the kernel log does not start"
+                     " at boot (dmesg buffer overrun?): the scan would miss its start",
+                     "check"))
     found = klog.problems(log, allow)
     if found:
         rows.append(("fail", f"{prefix}kernel-log",

@@ -150,7 +150,7 @@ selftests_install() {
 		INSTALL_HDR_PATH="$work/hdr/usr" headers_install >>"$log" 2>&1 || return 1
 	rm -rf "$work/install" "$work/obj"
 	make -C "$src/tools/testing/selftests" ARCH=$karch CROSS_COMPILE=$cross \
-		TARGETS="$*" O="$work/obj" INSTALL_PATH="$work/install" \
+		TARGETS="$*" FORCE_TARGETS=1 O="$work/obj" INSTALL_PATH="$work/install" \
 		KHDR_INCLUDES="-isystem $work/hdr/usr/include" LDFLAGS=-static \
 		install >>"$log" 2>&1 || return 1
 	if grep -q 'warning:' "$log"; then

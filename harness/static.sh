@@ -13,6 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$HARNESS/kbuild.sh"
 stage_begin static
+# PATCHQ_NO_CACHE=1: compute the coccicheck reports again.
 need_tree_applied
 
 mapfile -t patches < <(series_patches)
@@ -67,16 +68,27 @@ else
 		declare -f cocci_reports
 	} | sha1sum | cut -c1-16)
 	base=$OUT/cocci-base.$key
-	if [ ! -f "$base" ]; then
+	if [ ! -f "$base" ] || [ -n "${PATCHQ_NO_CACHE:-}" ]; then
 		log "coccicheck at the base (${#cfiles[@]} files)"
 		cocci_reports "$BASE_TAG" "$base.tmp" "${cfiles[@]}" && mv "$base.tmp" "$base"
 	fi
-	log "coccicheck at the tip (${#cfiles[@]} files)"
-	tip=$LOGS/cocci-tip.txt
+	# The tip's reports, cached by the files' contents the same way.
+	tipkey=$({
+		echo "$key"
+		git -C "$KSRC" ls-tree -r check -- "${cfiles[@]}" scripts/coccinelle scripts/coccicheck Makefile
+	} | sha1sum | cut -c1-16)
+	tip=$OUT/cocci-tip.$tipkey
+	if [ -f "$tip" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
+		log "coccicheck at the tip: cached (the same files)"
+	elif [ -f "$base" ]; then
+		log "coccicheck at the tip (${#cfiles[@]} files)"
+		rm -f "$OUT"/cocci-tip.*
+		cocci_reports check "$tip.tmp" "${cfiles[@]}" && mv "$tip.tmp" "$tip"
+	fi
 	if [ ! -f "$base" ]; then
 		record static fail coccicheck "coccicheck failed at the base, see $base.tmp.log"
-	elif ! cocci_reports check "$tip" "${cfiles[@]}"; then
-		record static fail coccicheck "coccicheck failed at the tip, see $tip.log"
+	elif [ ! -f "$tip" ]; then
+		record static fail coccicheck "coccicheck failed at the tip, see $tip.tmp.log"
 	else
 		new=$(comm -13 "$base" "$tip")
 		if [ -n "$new" ]; then

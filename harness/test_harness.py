@@ -283,6 +283,10 @@ class GuestTest(unittest.TestCase):
         self.assertEqual(rows["x86: kernel-log"][0], "fail")
         self.assertEqual(sums["kernel-reports"], 1)
 
+    def test_kernel_log_that_lost_its_start_fails(self):
+        rows, _ = self.run_guest(guest_tap(dmesg=("[ 99.0] vfio-pci 0000:00:03.0: something",)))
+        self.assertEqual(rows["x86: kernel-log-complete"][0], "fail")
+
     def test_declared_dmar_fault_passes(self):
         dmesg = ("vfio-selftests: expect-begin dmar-fault", "DMAR: [DMA Write NO_PASID] fault",
                  "vfio-selftests: expect-end dmar-fault")
