@@ -5,7 +5,7 @@
 # is not installable the stage fails, unless PATCHQ_OTHER_BASE=1 allows the
 # installable one (then the summary names the base that was used).
 . "$(dirname "$0")/lib.sh"
-STAGE=deps
+stage_begin deps
 
 PKGS=(
 	build-essential bc bison flex libelf-dev libssl-dev cpio kmod rsync
@@ -53,7 +53,7 @@ have_base=$(installed_version "$PACKAGE")
 
 if [ ${#missing[@]} -eq 0 ] && [ "$have_base" = "$VERSION" ]; then
 	s390_busybox
-	log "all packages present ($PACKAGE $VERSION)"
+	record deps pass packages "all present ($PACKAGE $VERSION, ${#PKGS[@]} others, s390x busybox)"
 	exit 0
 fi
 
@@ -83,4 +83,4 @@ if [ "$have_base" != "$VERSION" ]; then
 	fi
 fi
 s390_busybox
-log "packages ready"
+record deps pass packages "installed ${missing[*]:-nothing new}; $PACKAGE $(installed_version "$PACKAGE"), s390x busybox"

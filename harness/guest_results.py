@@ -89,15 +89,24 @@ def guest_rows(tapl, console, config, expected, allow, qemu_rc="0", kmemleak=Fal
             log = log[:log.index("### end")]
     else:
         log = console
+    why = "timed out" if qemu_rc == "124" else f"qemu exit {qemu_rc}"
+    tail = " | ".join(console[-8:])
     if not finished:
-        why = "timed out" if qemu_rc == "124" else f"qemu exit {qemu_rc}"
-        tail = " | ".join(console[-8:])
         rows.append(("fail", f"{prefix}guest", f"did not finish ({why}): {tail}", "check"))
+    elif qemu_rc != "0":
+        rows.append(("fail", f"{prefix}guest", f"finished its tests, then {why}: {tail}",
+                     "check"))
     if "### dmesg" in tapl and not any("Linux version" in l for l in log[:3]):
         rows.append(("fail", f"{prefix}kernel-log-complete", "the kernel log does not start"
                      " at boot (dmesg buffer overrun?): the scan would miss its start",
                      "check"))
     found = klog.problems(log, allow)
+    # The console has the whole log, up to the power-off after the dmesg
+    # snapshot: what it reports beyond the snapshot counts too.
+    seen = {re.sub(r"^\[[ \d.]+\] ", "", p) for p in found}
+    for p in klog.problems(console, allow) if log is not console else []:
+        if re.sub(r"^\[[ \d.]+\] ", "", p) not in seen:
+            found.append(p)
     if found:
         rows.append(("fail", f"{prefix}kernel-log",
                      f"{len(found)} report(s): " + " | ".join(found[:6]), "check"))

@@ -5,17 +5,23 @@ A report fails the run unless it lies between "vfio-selftests: expect-begin
 <what>" and "... expect-end <what>" markers that a test wrote to /dev/kmsg
 and <what> is its kind, or a line of an allow file ("<regex>  # reason")
 matches it. A WARN or BUG comes as a block, from "[ cut here ]" to
-"---[ end trace"; the block is one report, judged by its first report line
-(so an allowed WARN's own "Call Trace:" is not a second report).
+"---[ end trace" (or the next "[ cut here ]", or 300 lines): its
+"Call Trace:" is part of the report the block starts with, not a second
+one; every other report line in it is judged on its own. A window still
+open at the end of the log, or an end with no begin, is a report too (a
+test that stopped inside its window would leave the rest of the log
+unchecked).
 """
 import re
 
 # Reports that fail a run; the key names the kind for expect markers.
+# The specific kinds come before "oops", whose "BUG:" they also match.
 REPORTS = [
-    ("dmar-fault", re.compile(r"DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault")),
-    ("oops", re.compile(r"\bOops\b|general protection fault|Kernel panic|"
-                        r"BUG: unable to handle|\bBUG:|kernel BUG at")),
-    ("warn", re.compile(r"^(\[[ \d.]+\] )?WARNING: |\bWARNING: CPU: \d+ PID")),
+    # A suppressed fault cannot be told apart from one outside a window.
+    ("dmar-fault", re.compile(r"DMAR: \[DMA (Read|Write)|DMAR: DRHD: handling fault|"
+                              r"dmar_fault: \d+ callbacks suppressed")),
+    ("zpci-error", re.compile(r"zpci: .*(reports an error for PCI function|"
+                              r"Automatic recovery failed|is not operational)")),
     ("kasan", re.compile(r"BUG: KASAN|KASAN:|UBSAN:")),
     ("lockdep", re.compile(r"possible circular locking|possible recursive locking|"
                            r"inconsistent lock state|lock held when returning|"
@@ -27,6 +33,9 @@ REPORTS = [
     ("debug-vm", re.compile(r"page dumped because|VM_BUG_ON|VM_WARN_ON|BUG: Bad page")),
     ("kmemleak", re.compile(r"kmemleak: \d+ new suspected memory leaks")),
     ("hung", re.compile(r"INFO: task .* blocked for more than|rcu: INFO: .* stall")),
+    ("oops", re.compile(r"\bOops\b|general protection fault|Kernel panic|"
+                        r"BUG: unable to handle|\bBUG:|kernel BUG at")),
+    ("warn", re.compile(r"^(\[[ \d.]+\] )?WARNING: |\bWARNING: CPU: \d+ PID")),
     ("call-trace", re.compile(r"(^|\] )Call Trace:")),
 ]
 MARK = re.compile(r"vfio-selftests: expect-(begin|end) (\S+)")
@@ -48,7 +57,8 @@ def problems(lines, allow=()):
     """The report lines of a kernel log that nothing declared or allowed."""
     open_marks = {}
     found = []
-    block = None    # None outside a cut-here block, else its verdict so far
+    block = None    # None outside a cut-here block, else its first verdict
+    block_len = 0
 
     for line in lines:
         m = MARK.search(line)
@@ -56,24 +66,31 @@ def problems(lines, allow=()):
             kind = m.group(2)
             if m.group(1) == "begin":
                 open_marks[kind] = open_marks.get(kind, 0) + 1
+            elif open_marks.get(kind, 0) > 0:
+                open_marks[kind] -= 1
             else:
-                open_marks[kind] = max(0, open_marks.get(kind, 0) - 1)
+                found.append(f"expect-end {kind} without a begin: {line.strip()}")
             continue
         if CUT.search(line):
-            block = "open"
+            block, block_len = "open", 0
             continue
-        if block is not None and END.search(line):
-            block = None
-            continue
+        if block is not None:
+            block_len += 1
+            if END.search(line) or block_len > 300:
+                block = None
+                continue
         for kind, rx in REPORTS:
             if not rx.search(line):
                 continue
-            if block in ("allowed", "reported"):
+            if kind == "call-trace" and block in ("allowed", "reported"):
                 break
             ok = open_marks.get(kind) or any(a.search(line) for a in allow)
-            if block == "open":
+            if block == "open" and kind != "call-trace":
                 block = "allowed" if ok else "reported"
             if not ok:
                 found.append(line.strip())
             break
+    for kind, n in open_marks.items():
+        if n:
+            found.append(f"expect-begin {kind} never ended ({n} window(s) open at the end)")
     return found

@@ -115,6 +115,12 @@ def _block(items, i, indent, problems, where):
         res = Result(int(num), "skip" if sk and status == "ok" else
                      "pass" if status == "ok" else "fail",
                      rname, sk.group(1).strip() if sk else "", children)
+        if children:
+            bad = any(r.status == "fail" for _, r in _leaves(children))
+            if res.status == "fail" and not bad:
+                problems.append(f"'{rname}' is 'not ok' although none of its cases failed")
+            elif res.status != "fail" and bad:
+                problems.append(f"'{rname}' is 'ok' although a case of it failed")
         for label, c in counts:
             if label == "Totals":
                 _check_counts(label, c, [r for _, r in _leaves([res])], problems)
@@ -222,7 +228,7 @@ def rows(kunit_py, log_path, config):
     with open(log_path, errors="replace") as f:
         log = f.read().splitlines()
     leaves, problems = raw(extract(log))
-    doc, errors, _ = kunit_parse(kunit_py, log_path)
+    doc, errors, rc = kunit_parse(kunit_py, log_path)
     problems = errors + problems
     out = []
     cases = json_cases(doc) if doc else {}
@@ -239,6 +245,9 @@ def rows(kunit_py, log_path, config):
         if status == "skip" and not detail:
             detail = "skipped (no reason given)"
         out.append((status, prefix + path, detail, "test"))
+    # kunit.py parse exits 1 when a case failed; otherwise it must not.
+    if rc != 0 and not errors and not any(r[0] == "fail" for r in out):
+        problems.append(f"kunit.py parse exited {rc} although no case failed")
     for path in leaves:
         if path not in cases:
             problems.append(f"the raw KTAP has {path}, kunit.py does not")

@@ -24,7 +24,8 @@ read -ra KUNIT_LIST <<<"${KUNIT_CONFIGS:-kunit-um kunit-s390 kunit-s390-module}"
 wanted() { [[ " ${KUNIT_LIST[*]} " == *" $1 "* ]]; }
 need_tree_applied
 
-mapfile -t kconfigs < <(series_files | grep -E '(^|/)\.kunitconfig$' || true)
+files=$(series_files) || die "cannot list the files the series touches"
+mapfile -t kconfigs < <(echo "$files" | grep -E '(^|/)\.kunitconfig$' || true)
 if [ ${#kconfigs[@]} -eq 0 ]; then
 	log "0 suites: the series adds no .kunitconfig yet"
 	stage_note "0 suites: the series has no .kunitconfig yet"

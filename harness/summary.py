@@ -61,6 +61,31 @@ def figures(stages):
     return lines
 
 
+# The stages whose rows harness/expected-runs covers, with the variable
+# that picks some of their configurations for the edit loop.
+MANIFEST_STAGES = {"kunit": ("kunit-", "KUNIT_CONFIGS"), "guest": ("", "GUEST_CONFIGS")}
+
+
+def unreported(stage, rows):
+    """Failures for the configurations of @stage that reported nothing."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import manifest
+    prefix, var = MANIFEST_STAGES[stage]
+    m = manifest.Manifest.load(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                            "expected-runs"))
+    picked = os.environ.get(var, "").split()
+    out = []
+    for config, cases in m.cases.items():
+        if not cases or config.startswith("kunit-") != (stage == "kunit"):
+            continue
+        if picked and config not in picked:
+            continue
+        if not any(name.startswith(f"{config}: ") for _, name, _, _ in rows):
+            out.append(("fail", f"{config}: results", f"no result, although"
+                        f" harness/expected-runs lists {len(cases)} case(s)", "check"))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--stage", action="append", help="only these stages")
@@ -80,6 +105,10 @@ def main():
     failures, skips = [], []
     for st in stages:
         rows = load(st)
+        if st in MANIFEST_STAGES:
+            rows += unreported(st, rows)
+        if not rows:
+            rows = [("fail", "results", "the stage recorded no result", "check")]
         c = {"pass": 0, "fail": 0, "skip": 0, "test": 0, "check": 0}
         for status, name, detail, kind in rows:
             if status not in ("pass", "fail", "skip"):

@@ -283,6 +283,15 @@ class GuestTest(unittest.TestCase):
         self.assertEqual(rows["x86: kernel-log"][0], "fail")
         self.assertEqual(sums["kernel-reports"], 1)
 
+    def test_report_after_the_snapshot_fails(self):
+        rows, _ = guest_results.guest_rows(guest_tap(), ["[ 9.0] Oops: 0000 [#1] SMP"], "x86",
+                                           self.m, [])
+        self.assertEqual(by_name(rows)["x86: kernel-log"][0], "fail")
+
+    def test_qemu_failing_after_the_tests_fails(self):
+        rows, _ = self.run_guest(guest_tap(), qemu_rc="124")
+        self.assertEqual(rows["x86: guest"][0], "fail")
+
     def test_kernel_log_that_lost_its_start_fails(self):
         rows, _ = self.run_guest(guest_tap(dmesg=("[ 99.0] vfio-pci 0000:00:03.0: something",)))
         self.assertEqual(rows["x86: kernel-log-complete"][0], "fail")
@@ -425,6 +434,11 @@ class KtapTest(unittest.TestCase):
         self.assertEqual(rows["kunit-um: ktap"][0], "fail")
         self.assertIn("suite_b", rows["kunit-um: ktap"][2])
 
+    def test_not_ok_suite_over_passing_cases_fails(self):
+        rows = self.rows(KTAP_GOOD.replace("] ok 2 suite_b", "] not ok 2 suite_b"))
+        self.assertEqual(rows["kunit-um: ktap"][0], "fail")
+        self.assertIn("none of its cases failed", rows["kunit-um: ktap"][2])
+
     def test_kunit_py_errors_fail(self):
         # Only kunit.py looks at the version: its "[ERROR]" must fail the run.
         rows = self.rows(KTAP_GOOD.replace("[    0.500006]     KTAP version 1",
@@ -554,6 +568,18 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertEqual(out[-1], "1 passed, 1 failed, 0 skipped")
 
+    def test_stage_without_rows_fails(self):
+        rc, out = self.summary({"times.tsv": "a\t1.0\t0\tnote\n"})
+        self.assertEqual(rc, 1)
+        self.assertEqual(out[-1], "0 passed, 1 failed, 0 skipped")
+
+    def test_configuration_without_rows_fails(self):
+        # guest ran, but only x86 reported: the others in expected-runs fail
+        rc, out = self.summary({"times.tsv": "guest\t1.0\t0\tnote\n",
+                                "guest.tsv": "pass\tx86: setup\tok\tcheck\n"})
+        self.assertEqual(rc, 1)
+        self.assertTrue(any("x86-debug: results" in l for l in out), out)
+
     def test_bad_status_fails(self):
         rc, out = self.summary({"times.tsv": "a\t1.0\t0\tnote\n", "a.tsv": "PASS\tx\t\n"})
         self.assertEqual(rc, 1)
@@ -585,6 +611,30 @@ class KlogTest(unittest.TestCase):
         self.assertEqual(klog.problems(block, allow), [])
         # ... but only that block: a later trace is reported again
         self.assertEqual(len(klog.problems(block + ["Call Trace:"], allow)), 1)
+
+    def test_specific_kinds_before_oops(self):
+        log = ["vfio-selftests: expect-begin oops",
+               "BUG: KASAN: slab-use-after-free in x", "vfio-selftests: expect-end oops"]
+        self.assertEqual(len(klog.problems(log)), 1)
+
+    def test_unbalanced_windows_fail(self):
+        self.assertEqual(len(klog.problems(["vfio-selftests: expect-begin dmar-fault",
+                                            "DMAR: [DMA Read NO_PASID] fault"])), 1)
+        self.assertEqual(len(klog.problems(["vfio-selftests: expect-end dmar-fault"])), 1)
+
+    def test_suppressed_faults_outside_a_window_fail(self):
+        self.assertEqual(len(klog.problems(["dmar_fault: 23 callbacks suppressed"])), 1)
+
+    def test_a_warn_inside_an_allowed_block_is_judged_alone(self):
+        log = ["vfio-selftests: expect-begin dmar-fault", "------------[ cut here ]------------",
+               "DMAR: DRHD: handling fault status reg 2",
+               "WARNING: CPU: 0 PID: 77 at drivers/iommu/intel/iommu.c:1 x", "Call Trace:",
+               "---[ end trace 0000000000000000 ]---", "vfio-selftests: expect-end dmar-fault"]
+        self.assertEqual(len(klog.problems(log)), 1)
+
+    def test_zpci_error_events(self):
+        self.assertEqual(len(klog.problems(
+            ["zpci: 0000:00:00.0: Event 0x3a reports an error for PCI function 0x1"])), 1)
 
     def test_allow_file(self):
         allow = klog.load_allow(["# comment", r"WARNING: harmless  # because"])
