@@ -276,7 +276,9 @@ class GuestTest(unittest.TestCase):
     def test_unfinished_guest_fails(self):
         rows, _ = self.run_guest(guest_tap(end=False), qemu_rc="124")
         self.assertEqual(rows["x86: guest"][0], "fail")
-        self.assertIn("timed out", rows["x86: guest"][2])
+        self.assertIn("did not finish (timed out)", rows["x86: guest"][2])
+        rows, _ = self.run_guest(guest_tap(end=False), qemu_rc="0")
+        self.assertEqual(rows["x86: guest"][0], "fail")
 
     def test_kernel_report_fails(self):
         rows, sums = self.run_guest(guest_tap(dmesg=("[ 1.0] WARNING: CPU: 0 PID: 1 at x.c:1",)))
