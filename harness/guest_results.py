@@ -25,11 +25,11 @@ import argparse
 import os
 import re
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import klog  # noqa: E402
 import manifest  # noqa: E402
+from rows import emit  # noqa: E402
 import tap  # noqa: E402
 
 FIGURES = ("stress-sequences", "faults-injected", "bad-inputs")
@@ -139,24 +139,13 @@ def main():
     ap.add_argument("--kmemleak", action="store_true",
                     help="the guest must report a kmemleak scan with no leak")
     args = ap.parse_args()
-    try:
+
+    def compute():
         expected = manifest.Manifest.load(args.manifest)
         allow = klog.load_allow(read(args.allow)) if args.allow else []
-        rows, sums = guest_rows(read(args.tap), read(args.console), args.config,
-                                expected, allow, args.qemu_rc, args.kmemleak)
-    except Exception as e:  # any parser failure fails the stage, visibly
-        last = traceback.format_exc().strip().splitlines()[-1]
-        print(f"fail\t{args.config}: results\tthe results parser failed: {last}\tcheck")
-        traceback.print_exc()
-        return 1
-    for status, name, detail, kind in rows:
-        detail = detail.replace("\t", " ")
-        print(f"{status}\t{name}\t{detail}\t{kind}")
-    if args.figures:
-        with open(args.figures, "a") as f:
-            for k, v in sums.items():
-                f.write(f"{k}\t{v}\t{args.config}\n")
-    return 0
+        return guest_rows(read(args.tap), read(args.console), args.config,
+                          expected, allow, args.qemu_rc, args.kmemleak)
+    return emit(args.config, compute, args.figures)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,12 @@ import argparse
 import os
 import re
 import sys
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import klog  # noqa: E402
 import ktap  # noqa: E402
 import manifest  # noqa: E402
+from rows import emit  # noqa: E402
 
 INJECTED = re.compile(r"# [a-z0-9_]+: faults-injected: (\d+)")
 
@@ -51,27 +51,16 @@ def main():
     ap.add_argument("--allow")
     ap.add_argument("--figures")
     args = ap.parse_args()
-    try:
+
+    def compute():
         expected = manifest.Manifest.load(args.manifest)
         allow = []
         if args.allow:
             with open(args.allow) as f:
                 allow = klog.load_allow(f.readlines())
-        rows, sums = kunit_rows(args.log, args.config, expected, allow, args.kunit_py)
-    except Exception:
-        last = traceback.format_exc().strip().splitlines()[-1]
-        print(f"fail\t{args.config}: results\tthe results parser failed: {last}\tcheck")
-        traceback.print_exc()
-        return 1
-    for status, name, detail, kind in rows:
-        detail = detail.replace("\t", " ")
-        print(f"{status}\t{name}\t{detail}\t{kind}")
-    if args.figures:
-        with open(args.figures, "a") as f:
-            for k, v in sums.items():
-                if v or k == "kernel-reports":
-                    f.write(f"{k}\t{v}\t{args.config}\n")
-    return 0
+        return kunit_rows(args.log, args.config, expected, allow, args.kunit_py)
+    return emit(args.config, compute, args.figures,
+                     keep=lambda k, v: v or k == "kernel-reports")
 
 
 if __name__ == "__main__":
