@@ -1,27 +1,58 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * make bench, in the guest:
+ * make bench, in the guest; harness/bench_report.py reads what it prints.
  *
- * vfio_bench pfnmap N: VFIO_IOMMU_MAP_DMA + UNMAP_DMA of the whole BAR2 of
- *   QEMU's ivshmem-plain, mmapped through vfio-pci, N rounds after a
- *   warm-up. Runs unchanged on the base kernel (mapped page by page) and on
- *   the patched one (mapped whole). One line per round:
- *	bench: bar_bytes=<n> map_ns=<n> unmap_ns=<n>
+ * Every timed figure is printed once per round, so that the report gives
+ * the median and the spread over the rounds (one warm-up round first, not
+ * printed). Each path then runs once more, untimed, with the function
+ * profiler on, to count what it made the kernel do; those counts do not
+ * depend on TCG. The IOMMU page sizes a mapping got are read from the
+ * IOMMU's own tables (intel-iommu's domain_translation_struct in debugfs).
  *
- * vfio_bench shadow N: per 4 KiB page, what QEMU's userspace RPCIT emulation
- *   costs today (a type1 MAP_DMA + UNMAP_DMA per page) against a
- *   VFIO_KVM_IOMMU shadow map + unmap per page (through the test command, as
- *   KVM would call it), and a shadow map + unmap of one 2 MiB-aligned run of
- *   transparent-huge-page memory, which the IOMMU maps with large pages. One
- *   line per round:
- *	bench: shadow pages=<n> type1_ns=<n> shadow_ns=<n> loop_ns=<n> run_ns=<n>
- *   (loop_ns: the single-page shadow maps looped inside the kernel, as the
- *   hypervisor makes them, without a syscall each)
- *   On a kernel without VFIO_KVM_IOMMU it prints "bench: shadow unsupported".
+ * vfio_bench pfnmap R: VFIO_IOMMU_MAP_DMA + UNMAP_DMA of the whole BAR2 of
+ *   QEMU's ivshmem-plain, mmapped through vfio-pci, on a type1 container.
+ *   Unchanged on the base kernel (which maps it page by page) and on the
+ *   patched one (which maps it whole).
+ *
+ * vfio_bench shadow R: the same work on a type1 container (what QEMU's
+ *   userspace RPCIT emulation does: one MAP_DMA per new entry, one
+ *   UNMAP_DMA per old one) and on VFIO_KVM_IOMMU (the shadow API, driven
+ *   through its test command as KVM calls it), with edu in the container:
+ *     page     map + unmap of one 4 KiB page, an ioctl each on both paths
+ *     run      map + unmap of one 4 MiB run of 2 MiB-aligned transparent
+ *              huge pages at a 2 MiB-aligned IOVA, an ioctl each
+ *     refresh  a guest refresh of REFRESH_ENTRIES scattered entries, each
+ *              changed to another page: type1 unmaps and maps each entry
+ *              (two ioctls per entry); the shadow path makes one shadow map
+ *              per entry in the kernel (one test ioctl for all: KVM makes
+ *              these calls from its RPCIT intercept, with no ioctl at all),
+ *              and, as "shadow-ioctl", one test ioctl per entry
+ *   Shadow paths: "shadow" on memory registered pinned (the default: pinned
+ *   once at registration, so no pin per map) and "shadow-od" on memory
+ *   registered with VFIO_DMA_MAP_FLAG_ON_DEMAND (pinned per map, as type1).
+ *   On a kernel without VFIO_KVM_IOMMU it prints "bench: unsupported shadow".
+ *
+ * Lines:
+ *   bench: meta <key>=<value>
+ *   bench: time <case> <path> <ns> [<part>=<ns>...]	one round, per operation
+ *   bench: count <case> <path> pins=.. unpins=.. map=.. unmap=.. sync=..
+ *		sync_map=.. qi=.. ioctls=..	per operation: pages pinned and
+ *		unpinned (FOLL_PIN), the IOMMU driver's map_pages and
+ *		unmap_pages calls, its IOTLB syncs after unmapping (iotlb_sync,
+ *		flush_iotlb_all) and after mapping (iotlb_sync_map, which
+ *		flushes only in caching mode), the invalidations it queued and
+ *		waited for (qi_submit_sync: what really reaches the IOMMU), the
+ *		ioctls this program made
+ *   bench: pgsize <case> <path> 4k=.. 2m=.. 1g=.. bytes=..	IOPTEs mapping
+ *		the operation's IOVA range while it was mapped
+ *   bench: error: <what>
  *
  * Built against the patched tree's selftest library, like vfio_demo.c.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +61,25 @@
 
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 
 #include "vfio_util.h"
 #include "../../../../drivers/vfio/vfio_iommu_kvm.h"
 
-#define IOVA	(1ull << 32)
-#define RW	(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define IOVA		(1ull << 32)
+#define GPA		(1ull << 33)
+#define RW		(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+#define MEM_PAGES	1024		/* 4 MiB: the run and the refresh pool */
+#define PAGE_REPS	256		/* single-page operations per round */
+#define RUN_REPS	8		/* 4 MiB runs per round */
+#define REFRESH_ENTRIES	256
+#define REFRESH_STRIDE	16		/* pages between two entries' IOVAs */
+
+#define DEBUGFS		"/sys/kernel/debug"
+#define TRACING		"/sys/kernel/tracing"
+
+static long long ioctls;
+static int rounds;
 
 static long long ns(void)
 {
@@ -45,51 +89,334 @@ static long long ns(void)
 	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
-static int bench_pfnmap(int rounds)
+static int error(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("bench: error: ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	return -1;
+}
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	ioctls++;
+	return ioctl(fd, req, arg) ? -errno : 0;
+}
+
+static int map_dma(int fd, void *vaddr, uint64_t iova, uint64_t size,
+		   uint32_t flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .flags = flags,
+		.vaddr = (uintptr_t)vaddr, .iova = iova, .size = size,
+	};
+
+	return xioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+/* UNMAP_DMA of [@iova, @iova + @size), which must hold @mapped bytes */
+static int unmap_dma(int fd, uint64_t iova, uint64_t size, uint64_t mapped)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .iova = iova, .size = size,
+	};
+	int ret = xioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	if (!ret && unmap.size != mapped)
+		return -ERANGE;
+	return ret;
+}
+
+static int shadow_cmd(int fd, struct vfio_kvm_iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	cmd->prot = 3;
+	return xioctl(fd, VFIO_KVM_IOMMU_TEST_CMD, cmd);
+}
+
+static int shadow_map(int fd, uint64_t iova, uint64_t gpa, uint64_t npages)
+{
+	struct vfio_kvm_iommu_test_cmd cmd = {
+		.op = VFIO_KVM_IOMMU_TEST_SHADOW_MAP,
+		.iova = iova, .gpa = gpa, .npages = npages,
+	};
+
+	return shadow_cmd(fd, &cmd);
+}
+
+static int shadow_unmap(int fd, uint64_t iova, uint64_t npages)
+{
+	struct vfio_kvm_iommu_test_cmd cmd = {
+		.op = VFIO_KVM_IOMMU_TEST_SHADOW_UNMAP,
+		.iova = iova, .npages = npages,
+	};
+
+	return shadow_cmd(fd, &cmd);
+}
+
+/* Counting: the function profiler over the IOMMU driver's callbacks. */
+static const char *const prof_fns[] = {
+	"intel_iommu_map_pages", "intel_iommu_unmap_pages",
+	"intel_iommu_tlb_sync", "intel_iommu_iotlb_sync_map",
+	"intel_flush_iotlb_all", "qi_submit_sync",
+};
+#define NR_PROF_FNS	(sizeof(prof_fns) / sizeof(prof_fns[0]))
+
+struct counts {
+	long long hits[NR_PROF_FNS];
+	long long pins, unpins, ioctls;
+};
+
+/* Write all of @s: ftrace's filter files take one name per write(). */
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC), ret = 0;
+	size_t left = strlen(s);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	while (left) {
+		n = write(fd, s, left);
+		if (n <= 0) {
+			ret = n ? -errno : -EIO;
+			break;
+		}
+		s += n;
+		left -= n;
+	}
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+static long long vmstat(const char *key)
+{
+	char name[64];
+	long long v, ret = -1;
+	FILE *f;
+
+	write_str("/proc/sys/vm/stat_refresh", "1");
+	f = fopen("/proc/vmstat", "r");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld", name, &v) == 2)
+		if (!strcmp(name, key))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+/* Every function to count is in the filter, and nothing else. */
+static int filter_check(void)
+{
+	unsigned int i, n = 0, found = 0;
+	char name[128];
+	FILE *f = fopen(TRACING "/set_ftrace_filter", "r");
+
+	if (!f)
+		return error("cannot read %s/set_ftrace_filter: %s", TRACING,
+			     strerror(errno));
+	while (fscanf(f, "%127s", name) == 1) {
+		n++;
+		for (i = 0; i < NR_PROF_FNS; i++)
+			if (!strcmp(name, prof_fns[i]))
+				found++;
+	}
+	fclose(f);
+	if (found != NR_PROF_FNS || n != NR_PROF_FNS)
+		return error("set_ftrace_filter holds %u function(s), %u of the %zu to count",
+			     n, found, NR_PROF_FNS);
+	return 0;
+}
+
+static int setup_fs(void)
+{
+	char filter[512] = "";
+	unsigned int i;
+	int ret;
+
+	mount("debugfs", DEBUGFS, "debugfs", 0, NULL);
+	mount("tracefs", TRACING, "tracefs", 0, NULL);
+	for (i = 0; i < NR_PROF_FNS; i++) {
+		strcat(filter, prof_fns[i]);
+		strcat(filter, "\n");
+	}
+	ret = write_str(TRACING "/set_ftrace_filter", filter);
+	if (ret)
+		return error("cannot set %s/set_ftrace_filter to the IOMMU callbacks (CONFIG_FUNCTION_PROFILER, CONFIG_DYNAMIC_FTRACE): %s",
+			     TRACING, strerror(-ret));
+	ret = filter_check();
+	if (ret)
+		return ret;
+	if (vmstat("nr_foll_pin_acquired") < 0)
+		return error("no nr_foll_pin_acquired in /proc/vmstat");
+	return 0;
+}
+
+static int count_start(struct counts *c)
+{
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	c->pins = -vmstat("nr_foll_pin_acquired");
+	c->unpins = -vmstat("nr_foll_pin_released");
+	c->ioctls = -ioctls;
+	/* Enabling resets the profiler's counters. */
+	ret = write_str(TRACING "/function_profile_enabled", "1");
+	if (ret)
+		return error("cannot start the function profiler: %s", strerror(-ret));
+	return 0;
+}
+
+static int count_stop(struct counts *c)
+{
+	char line[256], name[128], path[128];
+	unsigned int i, cpu;
+	long long hit;
+	FILE *f;
+	int ret;
+
+	ret = write_str(TRACING "/function_profile_enabled", "0");
+	if (ret)
+		return error("cannot stop the function profiler: %s", strerror(-ret));
+	c->ioctls += ioctls;
+	c->pins += vmstat("nr_foll_pin_acquired");
+	c->unpins += vmstat("nr_foll_pin_released");
+	for (cpu = 0;; cpu++) {
+		snprintf(path, sizeof(path), TRACING "/trace_stat/function%u", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			break;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%127s %lld", name, &hit) != 2)
+				continue;
+			for (i = 0; i < NR_PROF_FNS; i++)
+				if (!strcmp(name, prof_fns[i]))
+					c->hits[i] += hit;
+		}
+		fclose(f);
+	}
+	if (!cpu)
+		return error("no %s/trace_stat/function0", TRACING);
+	return 0;
+}
+
+/* Print @c divided by @ops, the operations it counted. */
+static void count_print(const char *what, const char *path, struct counts *c,
+			int ops)
+{
+	printf("bench: count %s %s pins=%g unpins=%g map=%g unmap=%g sync=%g sync_map=%g qi=%g ioctls=%g\n",
+	       what, path, (double)c->pins / ops, (double)c->unpins / ops,
+	       (double)c->hits[0] / ops, (double)c->hits[1] / ops,
+	       (double)(c->hits[2] + c->hits[4]) / ops,
+	       (double)c->hits[3] / ops, (double)c->hits[5] / ops,
+	       (double)c->ioctls / ops);
+	fflush(stdout);
+}
+
+/*
+ * The IOPTEs mapping [@iova, @iova + @size) in @bdf's domain, by size, from
+ * intel-iommu's dump of its page table: one line per leaf, the IOVA's pfn
+ * and then the entry at each level down to the leaf (PML5E, PML4E and PDPE
+ * always; PDE unless the PDPE is a 1 GiB leaf; PTE unless the PDE is a
+ * 2 MiB leaf).
+ */
+static int pgsizes(const char *what, const char *path, const char *bdf,
+		   uint64_t iova, uint64_t size)
+{
+	static const uint64_t leaf[] = { 1ull << 30, 2ull << 20, 4096 };
+	char file[160], line[256], *p;
+	unsigned long long pfn, n[3] = { 0 }, bytes = 0;
+	FILE *f;
+	int fields;
+
+	snprintf(file, sizeof(file),
+		 DEBUGFS "/iommu/intel/%s/domain_translation_struct", bdf);
+	f = fopen(file, "r");
+	if (!f)
+		return error("cannot read %s (CONFIG_INTEL_IOMMU_DEBUGFS): %s",
+			     file, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "0x%llx |", &pfn) != 1)
+			continue;
+		p = strchr(line, '|');
+		for (fields = 0; p && (p = strstr(p, "0x")); p += 2)
+			fields++;
+		if (fields < 3 || fields > 5) {
+			fclose(f);
+			return error("%s: cannot read the line %s", file, line);
+		}
+		if (pfn << 12 < iova || pfn << 12 >= iova + size)
+			continue;
+		n[fields - 3]++;
+		bytes += leaf[fields - 3];
+	}
+	fclose(f);
+	printf("bench: pgsize %s %s 4k=%llu 2m=%llu 1g=%llu bytes=%llu\n",
+	       what, path, n[2], n[1], n[0], bytes);
+	fflush(stdout);
+	if (bytes != size)
+		return error("%s %s: the IOMMU's table maps %llu bytes at 0x%llx, not %llu",
+			     what, path, bytes, (unsigned long long)iova,
+			     (unsigned long long)size);
+	return 0;
+}
+
+static int bench_pfnmap(void)
 {
 	struct vfio_pci_device ivshmem;
+	long long t0, t1, t2, t3;
 	struct vfio_container c;
-	long long t0, t1, t2;
-	uint64_t unmapped;
+	struct counts cnt;
 	size_t bar_size;
 	char bdf[16];
 	void *bar;
 	int i, ret;
 
-	if (vfio_pci_find(IVSHMEM_VENDOR, IVSHMEM_DEVICE, bdf, sizeof(bdf))) {
-		printf("bench: error: no ivshmem bound to vfio-pci\n");
+	if (setup_fs())
 		return 1;
-	}
+	if (vfio_pci_find(IVSHMEM_VENDOR, IVSHMEM_DEVICE, bdf, sizeof(bdf)))
+		return error("no ivshmem bound to vfio-pci"), 1;
 	if (vfio_container_init(&c) ||
-	    vfio_container_add_device(&c, bdf, VFIO_TYPE1v2_IOMMU, &ivshmem)) {
-		printf("bench: error: container setup failed\n");
-		return 1;
-	}
+	    vfio_container_add_device(&c, bdf, VFIO_TYPE1v2_IOMMU, &ivshmem))
+		return error("type1 container setup failed"), 1;
 	bar = vfio_region_mmap(&ivshmem, IVSHMEM_BAR, &bar_size);
-	if (!bar) {
-		printf("bench: error: cannot mmap BAR2: %s\n", strerror(errno));
-		return 1;
-	}
+	if (!bar)
+		return error("cannot mmap BAR2: %s", strerror(errno)), 1;
+	printf("bench: meta bar_bytes=%zu rounds=%d\n", bar_size, rounds);
 
-	for (i = -1; i < rounds; i++) {
+	/* Round -1 warms up and reads the page sizes, round R is counted. */
+	for (i = -1; i <= rounds; i++) {
+		if (i == rounds && count_start(&cnt))
+			return 1;
 		t0 = ns();
-		ret = _vfio_map_dma(c.fd, bar, IOVA, bar_size, RW);
+		ret = map_dma(c.fd, bar, IOVA, bar_size, RW);
 		t1 = ns();
-		if (ret) {
-			printf("bench: error: MAP_DMA of %zu bytes: %s\n", bar_size,
-			       strerror(-ret));
+		if (ret)
+			return error("MAP_DMA of %zu bytes: %s", bar_size,
+				     strerror(-ret)), 1;
+		if (i == -1 && pgsizes("bar", "type1", bdf, IOVA, bar_size))
 			return 1;
-		}
-		ret = _vfio_unmap_dma(c.fd, IOVA, bar_size, 0, &unmapped);
 		t2 = ns();
-		if (ret || unmapped != bar_size) {
-			printf("bench: error: UNMAP_DMA: %s, %llu bytes\n",
-			       strerror(-ret), (unsigned long long)unmapped);
-			return 1;
+		ret = unmap_dma(c.fd, IOVA, bar_size, bar_size);
+		t3 = ns();
+		if (ret)
+			return error("UNMAP_DMA of %zu bytes: %s", bar_size,
+				     strerror(-ret)), 1;
+		if (i == rounds) {
+			if (count_stop(&cnt))
+				return 1;
+			count_print("bar", "type1", &cnt, 1);
+		} else if (i >= 0) {
+			printf("bench: time bar type1 %lld map=%lld unmap=%lld\n",
+			       t1 - t0 + t3 - t2, t1 - t0, t3 - t2);
 		}
-		if (i >= 0)
-			printf("bench: bar_bytes=%zu map_ns=%lld unmap_ns=%lld\n",
-			       bar_size, t1 - t0, t2 - t1);
 		fflush(stdout);
 	}
 	munmap(bar, bar_size);
@@ -98,133 +425,297 @@ static int bench_pfnmap(int rounds)
 	return 0;
 }
 
-#define SHADOW_PAGES	1024	/* 4 MiB: two 2 MiB runs */
-#define GPA		(1ull << 33)
+/* One path of the shadow bench: a container with edu in it. */
+struct side {
+	const char *path;
+	unsigned long type;
+	uint32_t reg_flags;
+	struct vfio_container c;
+	struct vfio_pci_device edu;
+	char bdf[16];
+	const uint32_t *cur;	/* the pages the refresh entries map now */
+	bool per_entry_ioctl;	/* shadow-ioctl: one test ioctl per entry */
+};
 
-static long long loop_ns;
+static uint8_t *mem;
+static size_t pg;
+static uint32_t set_a[REFRESH_ENTRIES], set_b[REFRESH_ENTRIES];
 
-static int shadow(int fd, uint32_t op, uint64_t iova, uint64_t gpa,
-		  uint64_t npages)
+static uint64_t entry_iova(int i)
 {
-	struct vfio_kvm_iommu_test_cmd cmd = {
-		.size = sizeof(cmd), .op = op, .iova = iova, .gpa = gpa,
-		.npages = npages, .prot = 3,
-	};
+	return IOVA + (uint64_t)i * REFRESH_STRIDE * pg;
+}
 
-	if (ioctl(fd, VFIO_KVM_IOMMU_TEST_CMD, &cmd))
-		return -errno;
-	loop_ns = cmd.elapsed_ns;
+static int side_open(struct side *s)
+{
+	int ret;
+
+	if (vfio_pci_find(EDU_VENDOR, EDU_DEVICE, s->bdf, sizeof(s->bdf)))
+		return error("no edu bound to vfio-pci");
+	if (vfio_container_init(&s->c) ||
+	    vfio_container_add_device(&s->c, s->bdf, s->type, &s->edu))
+		return error("%s: container setup failed", s->path);
+	if (s->type != VFIO_KVM_IOMMU)
+		return 0;
+	/* The guest's memory, registered once as a VMM would: GPA -> mem. */
+	ret = map_dma(s->c.fd, mem, GPA, MEM_PAGES * pg, RW | s->reg_flags);
+	if (ret)
+		return error("%s: registering %d pages: %s", s->path, MEM_PAGES,
+			     strerror(-ret));
 	return 0;
 }
 
-/* A container of @type with edu in it, so that there is a domain. */
-static int edu_container(struct vfio_container *c, unsigned long type,
-			 struct vfio_pci_device *edu)
+static void side_close(struct side *s)
 {
-	char bdf[16];
-
-	if (vfio_pci_find(EDU_VENDOR, EDU_DEVICE, bdf, sizeof(bdf)))
-		return -ENODEV;
-	if (vfio_container_init(c))
-		return -EIO;
-	return vfio_container_add_device(c, bdf, type, edu);
+	vfio_pci_device_close(&s->edu);
+	vfio_container_cleanup(&s->c);
 }
 
-static int bench_shadow(int rounds)
+static bool is_shadow(struct side *s)
 {
-	size_t page = getpagesize(), size = SHADOW_PAGES * page;
-	long long t, type1_ns, shadow_ns, kloop_ns, run_ns;
-	struct vfio_pci_device edu;
-	struct vfio_container c;
-	uint8_t *raw, *mem;
-	uint64_t unmapped;
-	int i, r;
+	return s->type == VFIO_KVM_IOMMU;
+}
 
+/* map, then unmap, page @i of the memory at one IOVA */
+static int op_page(struct side *s, int i)
+{
+	uint64_t n = i % MEM_PAGES;
+	int ret;
+
+	if (is_shadow(s)) {
+		ret = shadow_map(s->c.fd, IOVA, GPA + n * pg, 1);
+		return ret ? ret : shadow_unmap(s->c.fd, IOVA, 1);
+	}
+	ret = map_dma(s->c.fd, mem + n * pg, IOVA, pg, RW);
+	return ret ? ret : unmap_dma(s->c.fd, IOVA, pg, pg);
+}
+
+static int run_map(struct side *s)
+{
+	if (is_shadow(s))
+		return shadow_map(s->c.fd, IOVA, GPA, MEM_PAGES);
+	return map_dma(s->c.fd, mem, IOVA, MEM_PAGES * pg, RW);
+}
+
+static int run_unmap(struct side *s)
+{
+	if (is_shadow(s))
+		return shadow_unmap(s->c.fd, IOVA, MEM_PAGES);
+	return unmap_dma(s->c.fd, IOVA, MEM_PAGES * pg, MEM_PAGES * pg);
+}
+
+static int op_run(struct side *s, int i)
+{
+	int ret = run_map(s);
+
+	return ret ? ret : run_unmap(s);
+}
+
+/* Map the refresh entries to the pages of @set, replacing what they map. */
+static int refresh_to(struct side *s, const uint32_t *set, bool fresh)
+{
+	static struct vfio_kvm_iommu_test_entry e[REFRESH_ENTRIES];
+	struct vfio_kvm_iommu_test_cmd cmd = {
+		.op = VFIO_KVM_IOMMU_TEST_REFRESH,
+		.npages = REFRESH_ENTRIES,
+		.entries = (uintptr_t)e,
+	};
+	int i, ret;
+
+	if (is_shadow(s) && !s->per_entry_ioctl) {
+		for (i = 0; i < REFRESH_ENTRIES; i++) {
+			e[i].iova = entry_iova(i);
+			e[i].gpa = GPA + (uint64_t)set[i] * pg;
+		}
+		ret = shadow_cmd(s->c.fd, &cmd);
+		if (!ret && cmd.npages != REFRESH_ENTRIES)
+			ret = -EIO;
+		s->cur = set;
+		return ret;
+	}
+	for (i = 0; i < REFRESH_ENTRIES; i++) {
+		if (is_shadow(s)) {
+			ret = shadow_map(s->c.fd, entry_iova(i),
+					 GPA + (uint64_t)set[i] * pg, 1);
+		} else {
+			/* QEMU: an unmap notification for the old entry, a map for the new */
+			ret = fresh ? 0 : unmap_dma(s->c.fd, entry_iova(i), pg, pg);
+			if (!ret)
+				ret = map_dma(s->c.fd, mem + (uint64_t)set[i] * pg,
+					      entry_iova(i), pg, RW);
+		}
+		if (ret)
+			return ret;
+	}
+	s->cur = set;
+	return 0;
+}
+
+static int op_refresh(struct side *s, int i)
+{
+	return refresh_to(s, s->cur == set_a ? set_b : set_a, false);
+}
+
+static int refresh_clear(struct side *s)
+{
+	uint64_t n = (uint64_t)REFRESH_ENTRIES * REFRESH_STRIDE;
+
+	s->cur = NULL;
+	if (is_shadow(s))
+		return shadow_unmap(s->c.fd, IOVA, n);
+	/* type1 says how much it removed: the entries, not the window */
+	return unmap_dma(s->c.fd, IOVA, n * pg, REFRESH_ENTRIES * pg);
+}
+
+/* @reps operations @op, timed (rounds 0..R-1) or counted (round R). */
+static int measure(struct side *s, const char *what, const char *path,
+		   int (*op)(struct side *, int), int reps, int round)
+{
+	struct counts cnt;
+	long long t;
+	int i, ret;
+
+	if (round == rounds && count_start(&cnt))
+		return -1;
+	t = ns();
+	for (i = 0; i < reps; i++) {
+		ret = op(s, i);
+		if (ret)
+			return error("%s %s, operation %d of round %d: %s",
+				     what, path, i, round, strerror(-ret));
+	}
+	t = ns() - t;
+	if (round == rounds) {
+		if (count_stop(&cnt))
+			return -1;
+		count_print(what, path, &cnt, reps);
+	} else if (round >= 0) {
+		printf("bench: time %s %s %lld\n", what, path, t / reps);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+static int side_round(struct side *s, int round)
+{
+	int ret;
+
+	if (side_open(s))
+		return -1;
+	if (round == -1) {
+		/* warm-up: what the IOMMU's tables hold for one page and a run */
+		ret = run_map(s);
+		if (ret)
+			return error("%s: run map: %s", s->path, strerror(-ret));
+		if (pgsizes("run", s->path, s->bdf, IOVA, MEM_PAGES * pg))
+			return -1;
+		ret = run_unmap(s);
+		if (ret)
+			return error("%s: run unmap: %s", s->path, strerror(-ret));
+	}
+	if (measure(s, "page", s->path, op_page, PAGE_REPS, round) ||
+	    measure(s, "run", s->path, op_run, RUN_REPS, round))
+		return -1;
+
+	ret = refresh_to(s, set_a, true);
+	if (ret)
+		return error("%s: mapping the refresh entries: %s", s->path,
+			     strerror(-ret));
+	if (measure(s, "refresh", s->path, op_refresh, 2, round))
+		return -1;
+	if (is_shadow(s) && !s->reg_flags) {
+		s->per_entry_ioctl = true;
+		ret = measure(s, "refresh", "shadow-ioctl", op_refresh, 2, round);
+		s->per_entry_ioctl = false;
+		if (ret)
+			return -1;
+	}
+	ret = refresh_clear(s);
+	if (ret)
+		return error("%s: removing the refresh entries: %s", s->path,
+			     strerror(-ret));
+	side_close(s);
+	return 0;
+}
+
+/* Two different pages of the memory for each entry, scattered over it. */
+static void refresh_sets(void)
+{
+	static uint32_t perm[MEM_PAGES];
+	uint32_t x = 12345, j, t;
+	int i;
+
+	for (i = 0; i < MEM_PAGES; i++)
+		perm[i] = i;
+	for (i = MEM_PAGES - 1; i > 0; i--) {
+		x = x * 1103515245 + 12345;
+		j = (x >> 8) % (i + 1);
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (i = 0; i < REFRESH_ENTRIES; i++) {
+		set_a[i] = perm[i];
+		set_b[i] = perm[REFRESH_ENTRIES + i];
+	}
+}
+
+static int bench_shadow(void)
+{
+	struct side sides[] = {
+		{ .path = "type1", .type = VFIO_TYPE1v2_IOMMU },
+		{ .path = "shadow", .type = VFIO_KVM_IOMMU },
+		{ .path = "shadow-od", .type = VFIO_KVM_IOMMU,
+		  .reg_flags = VFIO_DMA_MAP_FLAG_ON_DEMAND },
+	};
+	size_t size;
+	uint8_t *raw;
+	unsigned int k;
+	int r;
+
+	if (setup_fs())
+		return 1;
+	pg = getpagesize();
+	size = MEM_PAGES * pg;
 	raw = mmap(NULL, size + (2 << 20), PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (raw == MAP_FAILED)
-		return 1;
+		return error("mmap of %zu bytes: %s", size, strerror(errno)), 1;
 	mem = (uint8_t *)(((uintptr_t)raw + (2 << 20) - 1) & ~((2ul << 20) - 1));
 	madvise(mem, size, MADV_HUGEPAGE);
 	memset(mem, 1, size);
+	refresh_sets();
 
-	if (vfio_container_init(&c))
-		return 1;
-	if (ioctl(c.fd, VFIO_CHECK_EXTENSION, VFIO_KVM_IOMMU) != 1) {
-		printf("bench: shadow unsupported\n");
-		vfio_container_cleanup(&c);
+	if (vfio_container_init(&sides[0].c))
+		return error("cannot open a container"), 1;
+	if (ioctl(sides[0].c.fd, VFIO_CHECK_EXTENSION, VFIO_KVM_IOMMU) != 1) {
+		printf("bench: unsupported shadow\n");
+		vfio_container_cleanup(&sides[0].c);
 		return 0;
 	}
-	vfio_container_cleanup(&c);
+	vfio_container_cleanup(&sides[0].c);
+	printf("bench: meta rounds=%d page_reps=%d run_bytes=%zu run_reps=%d refresh_entries=%d\n",
+	       rounds, PAGE_REPS, size, RUN_REPS, REFRESH_ENTRIES);
 
-	for (r = -1; r < rounds; r++) {
-		/* type1: what QEMU does per guest RPCIT today, page by page */
-		if (edu_container(&c, VFIO_TYPE1v2_IOMMU, &edu))
-			goto fail;
-		t = ns();
-		for (i = 0; i < SHADOW_PAGES; i++) {
-			if (_vfio_map_dma(c.fd, mem + i * page, IOVA + i * page,
-					  page, RW) ||
-			    _vfio_unmap_dma(c.fd, IOVA + i * page, page, 0,
-					    &unmapped))
-				goto fail;
-		}
-		type1_ns = ns() - t;
-		vfio_pci_device_close(&edu);
-		vfio_container_cleanup(&c);
-
-		/* VFIO_KVM_IOMMU: memory registered once, shadowed per page */
-		if (edu_container(&c, VFIO_KVM_IOMMU, &edu) ||
-		    _vfio_map_dma(c.fd, mem, GPA, size, RW))
-			goto fail;
-		t = ns();
-		for (i = 0; i < SHADOW_PAGES; i++) {
-			if (shadow(c.fd, VFIO_KVM_IOMMU_TEST_SHADOW_MAP,
-				   IOVA + i * page, GPA + i * page, 1) ||
-			    shadow(c.fd, VFIO_KVM_IOMMU_TEST_SHADOW_UNMAP,
-				   IOVA + i * page, 0, 1))
-				goto fail;
-		}
-		shadow_ns = ns() - t;
-
-		/* the same single pages, looped in the kernel: no syscall each */
-		if (shadow(c.fd, VFIO_KVM_IOMMU_TEST_LOOP, IOVA, GPA,
-			   SHADOW_PAGES))
-			goto fail;
-		kloop_ns = loop_ns;
-
-		/* and as one run, which the IOMMU maps with 2 MiB pages */
-		t = ns();
-		if (shadow(c.fd, VFIO_KVM_IOMMU_TEST_SHADOW_MAP, IOVA, GPA,
-			   SHADOW_PAGES) ||
-		    shadow(c.fd, VFIO_KVM_IOMMU_TEST_SHADOW_UNMAP, IOVA, 0,
-			   SHADOW_PAGES))
-			goto fail;
-		run_ns = ns() - t;
-		vfio_pci_device_close(&edu);
-		vfio_container_cleanup(&c);
-		if (r >= 0)
-			printf("bench: shadow pages=%d type1_ns=%lld shadow_ns=%lld loop_ns=%lld run_ns=%lld\n",
-			       SHADOW_PAGES, type1_ns, shadow_ns, kloop_ns, run_ns);
-		fflush(stdout);
-	}
+	/* Each round runs every path, one after the other. */
+	for (r = -1; r <= rounds; r++)
+		for (k = 0; k < sizeof(sides) / sizeof(sides[0]); k++)
+			if (side_round(&sides[k], r))
+				return 1;
 	munmap(raw, size + (2 << 20));
 	return 0;
-
-fail:
-	printf("bench: error: shadow bench round %d: %s\n", r, strerror(errno));
-	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	const char *what = argc > 1 ? argv[1] : "pfnmap";
-	int rounds = argc > 2 ? atoi(argv[2]) : 7;
 
+	rounds = argc > 2 ? atoi(argv[2]) : 7;
+	if (rounds < 1)
+		return error("rounds must be at least 1"), 1;
 	if (!strcmp(what, "pfnmap"))
-		return bench_pfnmap(rounds);
+		return bench_pfnmap();
 	if (!strcmp(what, "shadow"))
-		return bench_shadow(rounds);
-	printf("bench: error: unknown bench %s\n", what);
-	return 1;
+		return bench_shadow();
+	return error("unknown bench %s", what), 1;
 }

@@ -11,6 +11,11 @@
 # The base's warnings come from a full build of the same directories at
 # the base (cached by everything they depend on), compared without line
 # numbers (build_warnings.py).
+#
+# The two architectures walk the series at the same time, each in a
+# worktree of its own ($BUILD/bisect for x86, $BUILD/bisect-s390), so that
+# the serial steps of one (configuring, linking, waiting for the last big
+# file of a directory) leave the cores to the other's compiles.
 . "$(dirname "$0")/lib.sh"
 . "$HARNESS/kbuild.sh"
 exec </dev/null
@@ -25,8 +30,6 @@ log "${#commits[@]} prefixes; kernel dirs: ${kdirs[*]:-none}; selftests: ${stdir
 TOUCHED=$OUT/bisect-touched.txt
 series_files >"$TOUCHED"
 sttargets=("${stdirs[@]#tools/testing/selftests/}")
-
-bisect_tree
 
 # base_warnings <arch>: the file holding the base's normalised warnings in
 # the touched files, built now unless cached.
@@ -65,12 +68,6 @@ base_warnings() {
 		>"$cache.tmp" && mv "$cache.tmp" "$cache" && echo "$cache"
 }
 
-declare -A base_warn st_hash st_from built
-for arch in "${ARCHES[@]}"; do
-	[ ${#kdirs[@]} -gt 0 ] || break
-	base_warn[$arch]=$(base_warnings "$arch") ||
-		{ record bisect fail "base [$arch]" "configuring or building the base failed"; }
-done
 
 # selftest_inputs <arch>: what the selftests' build reads at this commit.
 selftest_inputs() {
@@ -98,27 +95,34 @@ prefix_key() {
 	{
 		echo "$stage_key $2"
 		git -C "$KSRC" rev-parse "$1^{tree}"
-		cat "${base_warn[$2]:-/dev/null}"
+		cat "${base_warn:-/dev/null}"
 	} | sha1sum | cut -c1-16
 }
 
-configured=()
-at=
-for i in "${!commits[@]}"; do
-	c=${commits[$i]}
-	name="$((i + 1))/${#commits[@]} ${names[$i]}"
-	# Reconfigure an architecture when the prefix changes a Kconfig file
-	# that is not another architecture's (or on first use, or after
-	# prefixes taken from the cache).
-	mapfile -t kconfigs_changed < <(git -C "$KSRC" diff --name-only "$c~1" "$c" | grep 'Kconfig' || true)
-	for arch in "${ARCHES[@]}"; do
+# walk <arch>: every prefix for one architecture in its own worktree, then
+# the coverage check at the tip. Runs in a subshell of its own.
+walk() {
+	local arch=$1 i c name log detail t0 key kconfig_changed k h new now_warn
+	local configured=0 at= st_hash= st_from= built= base_warn=
+	local -a kconfigs_changed akdirs
+	[ "$arch" = x86 ] || BISECT=$BUILD/bisect-$arch
+	bisect_tree
+	if [ ${#kdirs[@]} -gt 0 ]; then
+		base_warn=$(base_warnings "$arch") ||
+			record bisect fail "base [$arch]" "configuring or building the base failed"
+		# base_warnings checked the base out
+		at=$BASE_TAG configured=0
+	fi
+	for i in "${!commits[@]}"; do
+		c=${commits[$i]}
+		name="$((i + 1))/${#commits[@]} ${names[$i]}"
 		log="$LOGS/bisect-$((i + 1))-$arch.log"
 		detail=()
 		t0=$SECONDS
 		key=$(prefix_key "$c" "$arch")
 		if [ -f "$CACHE/$key" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
 			record bisect pass "$name [$arch]" "$(cat "$CACHE/$key") (cached: the same tree, configuration and toolchain passed before)"
-			configured=("${configured[@]/$arch/}")
+			configured=0
 			continue
 		fi
 		if [ "$at" != "$c" ]; then
@@ -131,15 +135,18 @@ for i in "${!commits[@]}"; do
 			git -C "$BISECT" diff --name-only --diff-filter=AM "$c~1" "$c" |
 				(cd "$BISECT" && xargs -r touch)
 		fi
+		# Reconfigure when the prefix changes a Kconfig file that is not
+		# another architecture's (or on first use, or after prefixes
+		# taken from the cache).
+		mapfile -t kconfigs_changed < <(git -C "$KSRC" diff --name-only "$c~1" "$c" | grep 'Kconfig' || true)
 		kconfig_changed=0
 		for k in "${kconfigs_changed[@]}"; do
 			for_other_arch "$arch" "$k" || kconfig_changed=1
 		done
 		if [ ${#kdirs[@]} -gt 0 ]; then
-			if [ $i = 0 ] || [ "$kconfig_changed" != 0 ] ||
-				[[ " ${configured[*]} " != *" $arch "* ]]; then
+			if [ $i = 0 ] || [ "$kconfig_changed" != 0 ] || [ $configured = 0 ]; then
 				bisect_config "$arch" || { record bisect fail "$name [$arch]" "config failed"; continue; }
-				configured+=("$arch")
+				configured=1
 			fi
 			mapfile -t akdirs < <(targets_for "$arch" "${kdirs[@]}" |
 				while read -r d; do [ -d "$BISECT/$d" ] && echo "$d"; done)
@@ -148,13 +155,13 @@ for i in "${!commits[@]}"; do
 				record bisect fail "$name [$arch]" "kernel build failed: $(grep -m1 'error:' "$log")"
 				continue
 			fi
-			if [ -z "${base_warn[$arch]:-}" ] || [ ! -f "${base_warn[$arch]}" ]; then
+			if [ -z "$base_warn" ] || [ ! -f "$base_warn" ]; then
 				record bisect fail "$name [$arch]" "no base warnings to compare with"
 				continue
 			fi
 			if ! now_warn=$(python3 "$HARNESS/build_warnings.py" --tree "$BISECT" \
 				--touched "$TOUCHED" "$log") ||
-				! new=$(python3 "$HARNESS/build_warnings.py" --new "${base_warn[$arch]}" \
+				! new=$(python3 "$HARNESS/build_warnings.py" --new "$base_warn" \
 					<(printf '%s\n' "$now_warn")); then
 				record bisect fail "$name [$arch]" "build_warnings.py failed on $log"
 				continue
@@ -168,70 +175,92 @@ for i in "${!commits[@]}"; do
 		fi
 		if [ ${#stdirs[@]} -gt 0 ]; then
 			h=$(selftest_inputs "$arch")
-			if [ "${st_hash[$arch]:-}" = "$h" ]; then
-				detail+=("selftests: sources and uapi headers as at ${st_from[$arch]}, built there")
+			if [ "$st_hash" = "$h" ]; then
+				detail+=("selftests: sources and uapi headers as at $st_from, built there")
 			elif ! selftests_install "$arch" "$BISECT" "$(bisect_out "$arch")-selftests" \
 				"$log.selftests" "${sttargets[@]}"; then
 				grep -m3 -E 'error|warning' "$log.selftests" >&2
 				record bisect fail "$name [$arch]" "selftests build failed: $(grep -m1 -E 'error|warning' "$log.selftests")"
 				continue
 			else
-				st_hash[$arch]=$h
-				st_from[$arch]=$((i + 1))
+				st_hash=$h
+				st_from=$((i + 1))
 				detail+=("${#stdirs[@]} selftest dir(s) built")
 			fi
 		fi
 		printf '%s' "$(printf '%s; ' "${detail[@]}" | sed 's/; $//')" >"$CACHE/$key"
-		built[$arch]=$c
+		built=$c
 		record bisect pass "$name [$arch]" "$(cat "$CACHE/$key"); $((SECONDS - t0)) s"
 	done
-done
+	coverage "$arch" "$built"
+}
 
-# At the tip, every kernel C file the series touches must have been built
-# by the directory builds above (listed in a built-in.a or a module's .mod),
-# or the prefixes were not really checked for it.
-mapfile -t cfiles < <(touched_c)
-tip=${commits[-1]}
-if [ ${#cfiles[@]} -gt 0 ]; then
-	for arch in "${ARCHES[@]}"; do
-		out=$(bisect_out "$arch")
-		key=$(prefix_key "$tip" "$arch")-coverage
-		if [ -f "$CACHE/$key" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
-			record bisect pass "coverage [$arch]" "$(cat "$CACHE/$key") (cached)"
-			continue
-		fi
-		if [ "${built[$arch]:-}" != "$tip" ]; then
-			# The tip came from the cache: build it for the check.
-			bisect_checkout "$tip"
-			at=$tip
-			mapfile -t akdirs < <(targets_for "$arch" "${kdirs[@]}")
-			bisect_config "$arch" &&
-				bisect_build_kdirs "$arch" "$LOGS/bisect-tip-$arch.log" "${akdirs[@]}" ||
-				{ record bisect fail "coverage [$arch]" "building the tip failed, see $LOGS/bisect-tip-$arch.log"; continue; }
-		fi
-		missing=()
-		n=0
-		for f in "${cfiles[@]}"; do
-			o=${f%.c}.o
-			dir=$(dirname "$f")
-			for_other_arch "$arch" "$f" && continue
-			case $f in
-			virt/kvm/*) dir=arch/$arch/kvm ;;
-			esac
-			n=$((n + 1))
-			# .mod files list objects by path; a thin built-in.a names
-			# its members relative to its directory, ending in '/'.
-			grep -qsF -- "$o" /dev/null $(find "$out/$dir" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
-				grep -qsaF -- "${o#"$dir"/}/" "$out/$dir/built-in.a" ||
-				missing+=("$f")
-		done
-		if [ ${#missing[@]} -eq 0 ]; then
-			echo "all $n touched C files of $arch built by configs/bisect*.config" >"$CACHE/$key"
-			record bisect pass "coverage [$arch]" "$(cat "$CACHE/$key")"
-		else
-			record bisect fail "coverage [$arch]" "not built by configs/bisect*.config: ${missing[*]}"
-		fi
+# coverage <arch> <the commit last built>: at the tip, every kernel C file
+# the series touches must have been built by the directory builds above
+# (listed in a built-in.a or a module's .mod), or the prefixes were not
+# really checked for it.
+coverage() {
+	local arch=$1 built=$2 out key tip=${commits[-1]} f o dir n=0
+	local -a cfiles missing=() akdirs
+	mapfile -t cfiles < <(touched_c)
+	[ ${#cfiles[@]} -gt 0 ] || return 0
+	out=$(bisect_out "$arch")
+	key=$(prefix_key "$tip" "$arch")-coverage
+	if [ -f "$CACHE/$key" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
+		record bisect pass "coverage [$arch]" "$(cat "$CACHE/$key") (cached)"
+		return
+	fi
+	if [ "$built" != "$tip" ]; then
+		# The tip came from the cache: build it for the check.
+		bisect_checkout "$tip"
+		mapfile -t akdirs < <(targets_for "$arch" "${kdirs[@]}")
+		bisect_config "$arch" &&
+			bisect_build_kdirs "$arch" "$LOGS/bisect-tip-$arch.log" "${akdirs[@]}" ||
+			{ record bisect fail "coverage [$arch]" "building the tip failed, see $LOGS/bisect-tip-$arch.log"; return; }
+	fi
+	for f in "${cfiles[@]}"; do
+		o=${f%.c}.o
+		dir=$(dirname "$f")
+		for_other_arch "$arch" "$f" && continue
+		case $f in
+		virt/kvm/*) dir=arch/$arch/kvm ;;
+		esac
+		n=$((n + 1))
+		# .mod files list objects by path; a thin built-in.a names
+		# its members relative to its directory, ending in '/'.
+		grep -qsF -- "$o" /dev/null $(find "$out/$dir" -maxdepth 1 -name '*.mod' 2>/dev/null) ||
+			grep -qsaF -- "${o#"$dir"/}/" "$out/$dir/built-in.a" ||
+			missing+=("$f")
 	done
-fi
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "all $n touched C files of $arch built by configs/bisect*.config" >"$CACHE/$key"
+		record bisect pass "coverage [$arch]" "$(cat "$CACHE/$key")"
+	else
+		record bisect fail "coverage [$arch]" "not built by configs/bisect*.config: ${missing[*]}"
+	fi
+}
+
+# Both architectures at once; rows are appended line by line to the same
+# results file. Interrupted, the walks are stopped with this script.
+walkers=()
+kill_tree() {
+	local p
+	for p in "$@"; do
+		kill_tree $(pgrep -P "$p")
+		kill "$p" 2>/dev/null
+	done
+}
+trap 'kill_tree "${walkers[@]}"' EXIT
+trap 'exit 130' INT TERM HUP
+for arch in "${ARCHES[@]}"; do
+	walk "$arch" &
+	walkers+=($!)
+done
+rc=0
+for p in "${walkers[@]}"; do
+	wait "$p" || rc=1
+done
+walkers=()
+[ $rc = 0 ] || record bisect fail "walk" "an architecture's walk stopped early, see the log above"
 
 ! grep -q '^fail' "$RESULTS/bisect.tsv"

@@ -112,15 +112,18 @@ need_tree_applied() {
 }
 
 # Kernel make for an architecture: kmake <x86|s390|um> <outdir> args...
+# HOSTCC stays kbuild's own: merge_config.sh configures with it, and
+# another host compiler here would rebuild fixdep and kconfig after every
+# reconfiguration.
 kmake() {
 	local arch=$1 out=$2
 	shift 2
 	case $arch in
 	x86) make -C "${KDIR:-$KSRC}" O="$out" ARCH=x86_64 CC="ccache gcc" \
-		HOSTCC="ccache gcc" -j"$JOBS" "$@" ;;
+		-j"$JOBS" "$@" ;;
 	s390) make -C "${KDIR:-$KSRC}" O="$out" ARCH=s390 \
 		CROSS_COMPILE=s390x-linux-gnu- CC="ccache s390x-linux-gnu-gcc" \
-		HOSTCC="ccache gcc" -j"$JOBS" "$@" ;;
+		-j"$JOBS" "$@" ;;
 	*) die "kmake: unknown arch $arch" ;;
 	esac
 }

@@ -643,6 +643,104 @@ class KlogTest(unittest.TestCase):
         self.assertEqual(klog.problems(["WARNING: harmless thing"], allow), [])
 
 
+class BenchReportTest(unittest.TestCase):
+    """bench_report.py: like-for-like ratios with spreads, bad runs fail."""
+
+    @staticmethod
+    def patched(type1=30000, shadow=10000, refresh_shadow=1000000, rounds=3,
+                drop=None, extra=()):
+        out = ["bench: meta bar_bytes=1073741824 rounds=3",
+               "bench: pgsize bar type1 4k=0 2m=0 1g=1 bytes=1073741824",
+               "bench: count bar type1 pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2",
+               "bench: meta rounds=3 page_reps=256 run_bytes=4194304 run_reps=8 refresh_entries=256"]
+        out += [f"bench: time bar type1 {90000 + r} map=20000 unmap={70000 + r}" for r in range(rounds)]
+        for r in range(rounds):
+            for p, t in (("type1", type1), ("shadow", shadow), ("shadow-od", 2 * shadow)):
+                out.append(f"bench: time page {p} {t + r}")
+                out.append(f"bench: time run {p} {t + r}")
+                out.append(f"bench: time refresh {p} {refresh_shadow * (12 if p == 'type1' else 1) + r}")
+            out.append(f"bench: time refresh shadow-ioctl {2 * refresh_shadow + r}")
+        for p in ("type1", "shadow", "shadow-od"):
+            out.append(f"bench: pgsize run {p} 4k=0 2m=2 1g=0 bytes=4194304")
+            for c in ("page", "run", "refresh"):
+                out.append(f"bench: count {c} {p} pins=1 unpins=1 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2")
+        out.append("bench: count refresh shadow-ioctl pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=256")
+        out = [l for l in out if not (drop and drop in l)]
+        return out + list(extra)
+
+    BASE = ["bench: meta bar_bytes=1073741824 rounds=3",
+            "bench: pgsize bar type1 4k=262144 2m=0 1g=0 bytes=1073741824",
+            "bench: count bar type1 pins=0 unpins=0 map=262144 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2",
+            "bench: time bar type1 2000000000 map=1900000000 unmap=100000000",
+            "bench: time bar type1 2100000000 map=2000000000 unmap=100000000",
+            "bench: time bar type1 1900000000 map=1800000000 unmap=100000000",
+            "bench: unsupported shadow"]
+
+    def report(self, patched, base=None):
+        with tempfile.TemporaryDirectory() as d:
+            paths = []
+            for name, lines in (("base", base or self.BASE), ("patched", patched)):
+                paths.append(os.path.join(d, name))
+                with open(paths[-1], "w") as f:
+                    f.write("\n".join(lines) + "\n")
+            p = subprocess.run([sys.executable, os.path.join(HERE, "bench_report.py"),
+                                "--date", "today", *paths], capture_output=True, text=True)
+            return p.returncode, p.stdout
+
+    def test_ratios_spreads_counts_and_page_sizes(self):
+        rc, out = self.report(self.patched())
+        self.assertEqual(rc, 0, out)
+        self.assertIn("make bench, today", out)
+        # refresh: type1 10x the shadow per round: the target is met
+        self.assertRegex(out, r"type1 / shadow +12\.0x  \(rounds 12\.0x \.\. 12\.0x\)  meets")
+        self.assertRegex(out, r"base / patched: \d+x \(extremes \d+x \.\. \d+x\)")
+        self.assertIn("IOPTEs mapping the BAR (intel-iommu debugfs): 4k=262144 2m=0 1g=0", out)
+        self.assertIn("ioctls=256", out)
+        # a time: median (min .. max) over the rounds
+        self.assertIn("30.00 us (30.00 .. 30.00)", out)
+
+    def test_missed_refresh_target_fails(self):
+        # type1 only 3x the shadow path's refresh
+        rc, out = self.report([l.replace("refresh type1 1200000", "refresh type1 300000")
+                               for l in self.patched()])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("MISSES the >= 10x target", out)
+
+    def test_error_line_fails(self):
+        rc, out = self.report(self.patched(extra=["bench: error: MAP_DMA of 4096 bytes: EFAULT"]))
+        self.assertEqual(rc, 1)
+        self.assertIn("MAP_DMA of 4096 bytes", out)
+
+    def test_missing_counts_or_page_sizes_fail(self):
+        for drop in ("count bar", "pgsize bar", "time refresh shadow ", "count run shadow-od",
+                     "pgsize run shadow ", "time refresh shadow-ioctl"):
+            rc, out = self.report(self.patched(drop=drop))
+            self.assertEqual(rc, 1, (drop, out))
+
+    def test_rounds_out_of_step_fail(self):
+        lines = [l for l in self.patched() if l != "bench: time page shadow 10002"]
+        rc, out = self.report(lines)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("page: 2 shadow rounds, meta says 3", out)
+
+    def test_shadow_run_in_small_pages_fails(self):
+        rc, out = self.report([l.replace("pgsize run shadow 4k=0 2m=2", "pgsize run shadow 4k=1024 2m=0")
+                               for l in self.patched()])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("the run in large IOMMU pages only: NO", out)
+
+    def test_rounds_other_than_meta_fail(self):
+        lines = [l for l in self.patched() if "time bar type1 90002" not in l]
+        rc, out = self.report(lines)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("2 BAR rounds, meta says 3", out)
+
+    def test_patched_kernel_without_shadow_fails(self):
+        rc, out = self.report(self.BASE[:6] + ["bench: unsupported shadow"])
+        self.assertEqual(rc, 1)
+        self.assertIn("no VFIO_KVM_IOMMU", out)
+
+
 def rows_main():
     """Run every case and print one result row each (the harness stage)."""
     class Rows(unittest.TestResult):
