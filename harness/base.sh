@@ -37,7 +37,7 @@ if [ -d "$TREE" ] && ! "$HARNESS/queue.sh" export-check >/dev/null 2>&1; then
 	die "re-extracting the base would destroy $TREE, which holds work not in patches/"
 fi
 log "extracting $PACKAGE $have into $KSRC"
-rm -rf "$KSRC" "$BUILD/linux.applied" "$BUILD/tree" "$BUILD/bisect"
+rm -rf "$KSRC" "$BUILD/linux.applied" "$BUILD/tree" "$BUILD/bisect" "$BUILD/bisect-s390" "$BUILD/bench-base"
 mkdir -p "$KSRC"
 tar -xJf "$TARBALL" -C "$KSRC" --strip-components=1 || die "extracting $TARBALL failed"
 # Debian's packaging appends "ignore everything at the top level" to the

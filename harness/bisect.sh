@@ -110,7 +110,7 @@ walk() {
 	if [ ${#kdirs[@]} -gt 0 ]; then
 		base_warn=$(base_warnings "$arch") ||
 			record bisect fail "base [$arch]" "configuring or building the base failed"
-		# base_warnings checked the base out
+		# base_warnings may have checked the base out and configured it
 		at=$BASE_TAG configured=0
 	fi
 	for i in "${!commits[@]}"; do
@@ -241,8 +241,10 @@ coverage() {
 }
 
 # Both architectures at once; rows are appended line by line to the same
-# results file. Interrupted, the walks are stopped with this script.
-walkers=()
+# results file. Stopped, this script stops the walks and what they run:
+# each walker is frozen first, so that it forks nothing new while its
+# children are killed. A signal is passed on, so that make check stops too.
+declare -A walkers=()
 kill_tree() {
 	local p
 	for p in "$@"; do
@@ -250,17 +252,29 @@ kill_tree() {
 		kill "$p" 2>/dev/null
 	done
 }
-trap 'kill_tree "${walkers[@]}"' EXIT
-trap 'exit 130' INT TERM HUP
+stop_walkers() {
+	local p
+	for p in "${!walkers[@]}"; do
+		kill -STOP "$p" 2>/dev/null
+		kill_tree $(pgrep -P "$p")
+		kill -TERM "$p" 2>/dev/null
+		kill -CONT "$p" 2>/dev/null
+	done
+	walkers=()
+}
+trap stop_walkers EXIT
+for sig in INT TERM HUP; do
+	# shellcheck disable=SC2064
+	trap "stop_walkers; trap - $sig; kill -$sig \$\$" "$sig"
+done
 for arch in "${ARCHES[@]}"; do
 	walk "$arch" &
-	walkers+=($!)
+	walkers[$!]=$arch
 done
-rc=0
-for p in "${walkers[@]}"; do
-	wait "$p" || rc=1
+for p in "${!walkers[@]}"; do
+	wait "$p" ||
+		record bisect fail "walk [${walkers[$p]}]" "the ${walkers[$p]} walk stopped early (exit $?): prefixes after its last row were not built, see the log above"
 done
 walkers=()
-[ $rc = 0 ] || record bisect fail "walk" "an architecture's walk stopped early, see the log above"
 
 ! grep -q '^fail' "$RESULTS/bisect.tsv"

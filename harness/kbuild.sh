@@ -66,6 +66,10 @@ touched_selftests() {
 }
 
 bisect_tree() {
+	# A worktree whose repository was extracted again is not one any more.
+	if [ -d "$BISECT" ] && [ "$(git -C "$BISECT" rev-parse --show-toplevel 2>/dev/null)" != "$(realpath "$BISECT")" ]; then
+		rm -rf "$BISECT"
+	fi
 	if [ ! -d "$BISECT" ]; then
 		git -C "$KSRC" worktree prune
 		git -C "$KSRC" worktree add -q --detach "$BISECT" "$BASE_TAG" ||
