@@ -1,18 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# make check: every stage in order, each timed, then the summary whose last
-# line is "N passed, N failed, N skipped". Stages after a failing one still
-# run when they can; nothing runs on a series that does not apply.
+# make check: every stage, each timed, then the summary whose last line is
+# "N passed, N failed, N skipped". Stages after a failing one still run
+# when they can; nothing runs on a series that does not apply.
 #
 #   check.sh [stage...]   stages: deps apply harness static bisect kunit guest
+#
+# deps, apply and harness run first, one after the other. Then three lanes
+# run at the same time, each its stages in order: "static bisect", "kunit"
+# and "guest". No stage reads another's output (the s390 kernel that kunit
+# and guest share is built under a lock, harness/lib.sh), so the order of
+# the lanes changes no result. The guest lane (the longest: four kernels
+# and four TCG guests in a row) runs at normal priority, the other two
+# under nice 10, so that they take what the guest lane leaves of the two
+# cores. PATCHQ_SERIAL=1 runs every stage one after the other (each
+# stage's time then is its cost alone).
 . "$(dirname "$0")/lib.sh"
 
 ALL=(deps apply harness static bisect kunit guest)
-stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
-
-: >"$RESULTS/times.tsv"
-for st in "${ALL[@]}"; do rm -f "$RESULTS/$st.tsv"; done
+LANES=("static bisect" kunit guest)
+LANE_NICE=(10 10 0)
 
 # run_stage <result name> <note> command...
 run_stage() {
@@ -27,30 +34,77 @@ run_stage() {
 	return $rc
 }
 
-applied=1
+# run_one <stage>: one stage of those after apply.
+run_one() {
+	case $1 in
+	harness) run_stage harness "unit tests of the parsers and summary" \
+		"$HARNESS/harness_tests.sh" ;;
+	static) run_stage static "checkpatch, coccicheck" "$HARNESS/static.sh" ;;
+	bisect) run_stage bisect "every prefix, x86 + s390, sparse + W=1" "$HARNESS/bisect.sh" ;;
+	kunit) run_stage kunit "UML + s390 (QEMU)" "$HARNESS/kunit.sh" ;;
+	guest) run_stage guest "x86 q35 + s390x zPCI guests, TCG" "$HARNESS/guest.sh" check ;;
+	esac
+}
+
+# check.sh --lane <stage>...: one lane (started by the code below).
+if [ "${1:-}" = --lane ]; then
+	shift
+	for st in "$@"; do run_one "$st"; done
+	exit 0
+fi
+
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
 for st in "${stages[@]}"; do
-	case $st in
-	deps) run_stage deps "apt packages" "$HARNESS/deps.sh" || break ;;
-	apply)
-		run_stage apply "base + git am" bash -c "'$HARNESS/base.sh' && '$HARNESS/apply.sh'" ||
-			applied=0
-		;;
-	harness | static | bisect | kunit | guest)
-		if [ $applied = 0 ]; then
-			log "skipping $st: the series does not apply"
+	[[ " ${ALL[*]} " == *" $st "* ]] || die "unknown stage $st (stages: ${ALL[*]})"
+done
+wanted() { [[ " ${stages[*]} " == *" $1 "* ]]; }
+
+: >"$RESULTS/times.tsv"
+rm -f "$RESULTS/wall.tsv"
+for st in "${ALL[@]}"; do rm -f "$RESULTS/$st.tsv"; done
+t_start=$(now)
+
+# Each lane is a session of its own, so that stopping make check (Ctrl-C
+# reaches only this script: a background job ignores SIGINT) stops each
+# lane's stages and what they started, by their TERM traps.
+declare -A lane_pids=()
+stop_lanes() {
+	local p
+	for p in "${!lane_pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
+	for p in "${!lane_pids[@]}"; do wait "$p" 2>/dev/null; done
+	lane_pids=()
+}
+for sig in INT TERM HUP; do
+	# shellcheck disable=SC2064
+	trap "stop_lanes; trap - $sig; kill -$sig \$\$" "$sig"
+done
+
+applied=1
+wanted deps && { run_stage deps "apt packages" "$HARNESS/deps.sh" || applied=0; }
+if [ $applied = 1 ] && wanted apply; then
+	run_stage apply "base + git am" bash -c "'$HARNESS/base.sh' && '$HARNESS/apply.sh'" ||
+		applied=0
+fi
+if [ $applied = 0 ]; then
+	log "skipping the other stages: the packages did not install or the series does not apply"
+else
+	wanted harness && run_one harness
+	for i in "${!LANES[@]}"; do
+		lane=()
+		for st in ${LANES[$i]}; do wanted "$st" && lane+=("$st"); done
+		[ ${#lane[@]} -gt 0 ] || continue
+		if [ -n "${PATCHQ_SERIAL:-}" ]; then
+			for st in "${lane[@]}"; do run_one "$st"; done
 			continue
 		fi
-		case $st in
-		harness) run_stage harness "unit tests of the parsers and summary" \
-			"$HARNESS/harness_tests.sh" ;;
-		static) run_stage static "checkpatch, coccicheck" "$HARNESS/static.sh" ;;
-		bisect) run_stage bisect "every prefix, x86 + s390, sparse + W=1" "$HARNESS/bisect.sh" ;;
-		kunit) run_stage kunit "UML + s390 (QEMU)" "$HARNESS/kunit.sh" ;;
-		guest) run_stage guest "x86 q35 + s390x zPCI guests, TCG" "$HARNESS/guest.sh" check ;;
-		esac
-		;;
-	*) die "unknown stage $st (stages: ${ALL[*]})" ;;
-	esac
-done
+		setsid nice -n "${LANE_NICE[$i]}" "$0" --lane "${lane[@]}" &
+		lane_pids[$!]=${lane[*]}
+	done
+	for p in "${!lane_pids[@]}"; do wait "$p"; done
+	lane_pids=()
+fi
+printf '%.1f\t%s\n' "$(echo "$(now) - $t_start" | bc)" \
+	"$([ -n "${PATCHQ_SERIAL:-}" ] && echo serial || echo lanes)" >"$RESULTS/wall.tsv"
 
 python3 "$HARNESS/summary.py"

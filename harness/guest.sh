@@ -5,7 +5,8 @@
 #  x86:  q35 with an emulated VT-d, QEMU's edu device and an ivshmem-plain
 #        device whose memory is a file the host can read;
 #  s390: s390-ccw-virtio with a virtio-rng-pci function, a zPCI function
-#        behind the s390 IOMMU (no DMA engine, no BAR mmap, no KVM).
+#        behind the s390 IOMMU (no DMA engine, no BAR mmap, no SIE), booting
+#        the kernel of the s390 KUnit run (lib.sh, s390_kunit_build).
 #
 #   guest.sh check        every guest configuration (stage guest)
 #   guest.sh run          run guest/vfio_demo.c and print its report (make run)
@@ -14,7 +15,7 @@
 # Configurations (the names harness/expected-runs uses): x86 (kernel from
 # configs/x86-guest.config), x86-unsafe and x86-debug (that fragment plus
 # configs/x86-guest-<variant>.config and its "# cmdline:" line), s390
-# (configs/s390-guest.config). GUEST_CONFIGS="x86 x86-debug" picks some,
+# (configs/s390-guest.config added to the s390 KUnit kernel's). GUEST_CONFIGS="x86 x86-debug" picks some,
 # for the edit loop.
 #
 # A guest runs under TCG on one core while the next kernel builds: each
@@ -53,11 +54,21 @@ set_target() {
 	# The functions QEMU gives the guest, which its init checks.
 	case $GARCH in
 	x86) EXPECT=edu,ivshmem ;;
-	s390) EXPECT=virtio-rng ;;
+	s390)
+		EXPECT=virtio-rng
+		# One s390 kernel for KUnit and the guest (lib.sh).
+		KOUT=$S390_KUNIT_OUT
+		;;
 	esac
 }
 
 build_kernel() {
+	local blog=$LOGS/$GARCH-guest${VARIANT:+-$VARIANT}${BASE_KERNEL:+-base}-build.log
+	if [ "$GARCH" = s390 ]; then
+		log "building the s390 KUnit kernel the guest boots ($KOUT)"
+		s390_kunit_build "$blog" || { tail -30 "$blog" >&2; return 1; }
+		return
+	fi
 	log "configuring the guest kernel ($KOUT)"
 	# A variant starts from a copy of its base configuration's build, so
 	# that only what its fragment changes is compiled again.
@@ -77,7 +88,6 @@ build_kernel() {
 		[ -n "${BASE_KERNEL:-}" ] || return 1
 	fi
 	log "building the guest kernel"
-	local blog=$LOGS/$GARCH-guest${VARIANT:+-$VARIANT}${BASE_KERNEL:+-base}-build.log
 	kmake "$GARCH" "$KOUT" bzImage >"$blog" 2>&1 || { tail -30 "$blog" >&2; return 1; }
 }
 
@@ -142,7 +152,8 @@ boot_start() {
 	# log_buf_len: the whole kernel log must fit in what dmesg returns.
 	case $GARCH in
 	x86) CMDLINE="console=ttyS0 intel_iommu=on" ;;
-	s390) CMDLINE="console=ttysclp0 patchq.out=hvc0" ;;
+	# The s390 kernel is KUnit's too: its suites run in the kunit stage.
+	s390) CMDLINE="console=ttysclp0 patchq.out=hvc0 kunit.enable=0" ;;
 	esac
 	CMDLINE="$CMDLINE loglevel=7 log_buf_len=16M panic=-1 patchq.mode=$mode patchq.expect=$EXPECT $EXTRA_CMDLINE ${BOOT_ARGS:-}"
 	echo "$CMDLINE" >"$RUN/cmdline"

@@ -12,7 +12,8 @@
 #                      configs/kunit-um.kunitconfig (lockdep, atomic-sleep
 #                      checks, DEBUG_VM)
 #   kunit-s390         QEMU s390x, all of them, with configs/kunit-debug.kunitconfig
-#                      (lockdep, atomic-sleep checks, DEBUG_VM, KASAN)
+#                      (lockdep, atomic-sleep checks, DEBUG_VM, KASAN); the
+#                      same kernel is the s390 guest's (lib.sh)
 #   kunit-s390-module  QEMU s390x, configs/kunit-s390-backend-module.kunitconfig
 #                      (VFIO_KVM_IOMMU a module KUnit never loads) with the
 #                      same debug options
@@ -32,21 +33,6 @@ if [ ${#kconfigs[@]} -eq 0 ]; then
 	exit 0
 fi
 log "kunitconfigs: ${kconfigs[*]}"
-KUNIT_PY=$KSRC/tools/testing/kunit/kunit.py
-
-# kunit_args <arch>: the --kunitconfig options for an architecture; a
-# .kunitconfig under arch/<a>/ is only for architecture <a>.
-kunit_args() {
-	local k
-	args=()
-	for k in "${kconfigs[@]}"; do
-		case $k in
-		arch/"$1"/*) ;;
-		arch/*) continue ;;
-		esac
-		args+=(--kunitconfig="$KSRC/$k")
-	done
-}
 
 # run_kunit <config> <build dir> kunit.py args...
 run_kunit() {
@@ -56,7 +42,7 @@ run_kunit() {
 	local log=$LOGS/$config.log t0=$SECONDS
 	rm -f "$bdir/test.log"
 	(cd "$KSRC" && python3 "$KUNIT_PY" run --build_dir="$bdir" \
-		--jobs="$JOBS" --timeout="${KUNIT_TIMEOUT:-600}" "${args[@]}" "$@") >"$log" 2>&1
+		--jobs="$JOBS" --timeout="${KUNIT_TIMEOUT:-600}" "$@") >"$log" 2>&1
 	local rc=$?
 	log "$config: kunit.py exited $rc after $((SECONDS - t0)) s"
 	if [ ! -s "$bdir/test.log" ]; then
@@ -81,26 +67,24 @@ run_kunit() {
 
 kunit_args um
 run_kunit kunit-um "$OUT/kunit-um" --arch=um --make_options CC="ccache gcc" \
-	--kunitconfig="$CONFIGS/kunit-um.kunitconfig"
-# s390: QEMU adds a zPCI function (virtio-rng-pci, no driver for it in
-# these kernels) that the KVM-VFIO suite binds to vfio-pci.
-S390_ARGS=(--arch=s390 --cross_compile=s390x-linux-gnu-
-	--make_options CC="ccache s390x-linux-gnu-gcc"
-	--qemu_args="-device virtio-rng-pci"
-	--kunitconfig="$CONFIGS/kunit-debug.kunitconfig")
-kunit_args s390
-run_kunit kunit-s390 "$OUT/kunit-s390" "${S390_ARGS[@]}"
-# Again with the VFIO_KVM_IOMMU backend a module KUnit never loads: KVM's
-# symbol_get()s of it fail (suites that need the backend skip).
-# It starts from a copy of the first s390 build, so that only what its
-# configuration changes is compiled again.
-args=(--kunitconfig="$CONFIGS/kunit-s390-backend-module.kunitconfig")
-if wanted kunit-s390-module && [ ! -e "$OUT/kunit-s390-backend-module/vmlinux" ] &&
-	[ -e "$OUT/kunit-s390/vmlinux" ]; then
-	log "seeding $OUT/kunit-s390-backend-module from $OUT/kunit-s390"
-	rm -rf "$OUT/kunit-s390-backend-module"
-	cp -a "$OUT/kunit-s390" "$OUT/kunit-s390-backend-module"
-fi
-run_kunit kunit-s390-module "$OUT/kunit-s390-backend-module" "${S390_ARGS[@]}"
+	--kunitconfig="$CONFIGS/kunit-um.kunitconfig" "${kargs[@]}"
+# s390: the kernel the s390 guest boots too (lib.sh, s390_kunit_args).
+s390_kunit_args kunit-s390
+(
+	flock 9
+	run_kunit kunit-s390 "$S390_KUNIT_OUT" "${kargs[@]}"
+	# Again with the VFIO_KVM_IOMMU backend a module KUnit never loads:
+	# KVM's symbol_get()s of it fail (suites that need the backend skip).
+	# It starts from a copy of the first s390 build, so that only what
+	# its configuration changes is compiled again.
+	if wanted kunit-s390-module && [ ! -e "$OUT/kunit-s390-backend-module/vmlinux" ] &&
+		[ -e "$S390_KUNIT_OUT/vmlinux" ]; then
+		log "seeding $OUT/kunit-s390-backend-module from $S390_KUNIT_OUT"
+		rm -rf "$OUT/kunit-s390-backend-module"
+		cp -a "$S390_KUNIT_OUT" "$OUT/kunit-s390-backend-module"
+	fi
+) 9>"$S390_KUNIT_OUT.lock"
+s390_kunit_args kunit-s390-module
+run_kunit kunit-s390-module "$OUT/kunit-s390-backend-module" "${kargs[@]}"
 
 ! grep -q '^fail' "$RESULTS/kunit.tsv"

@@ -128,6 +128,68 @@ kmake() {
 	esac
 }
 
+# KUnit configurations: kunit.py's arguments and the one s390 kernel.
+#
+# kunit_args <arch>: the --kunitconfig options (in the array kargs) for the
+# .kunitconfig files the series adds or changes; one under arch/<a>/ is
+# only for architecture <a>.
+kunit_args() {
+	local k
+	kargs=()
+	while read -r k; do
+		case $k in
+		arch/"$1"/*) ;;
+		arch/*) continue ;;
+		esac
+		kargs+=(--kunitconfig="$KSRC/$k")
+	done < <(series_files | grep -E '(^|/)\.kunitconfig$')
+}
+
+# The s390 KUnit kernel is the s390 guest's kernel too, so that one s390
+# build serves both: kunit.py builds it (in $OUT/kunit-s390) from the
+# series' .kunitconfig files, configs/kunit-debug.kunitconfig (lockdep,
+# KASAN, ...), configs/s390-guest.config and the vfio selftests' config;
+# harness/kunit.sh runs its suites, harness/guest.sh boots it with
+# kunit.enable=0 and the selftests' initramfs. Whoever builds or copies it
+# holds $OUT/kunit-s390.lock (the stages may run at the same time).
+S390_KUNIT_OUT=$OUT/kunit-s390
+KUNIT_PY=$KSRC/tools/testing/kunit/kunit.py
+# s390_kunit_args <kunit-s390|kunit-s390-module>: kunit.py's common
+# arguments for an s390 configuration, in the array kargs. QEMU adds a zPCI
+# function (virtio-rng-pci) that the KVM-VFIO suite binds to vfio-pci.
+s390_kunit_args() {
+	kunit_args s390
+	kargs+=(--arch=s390 --cross_compile=s390x-linux-gnu-
+		--make_options CC="ccache s390x-linux-gnu-gcc"
+		--qemu_args="-device virtio-rng-pci"
+		--kunitconfig="$CONFIGS/kunit-debug.kunitconfig"
+		--kunitconfig="$CONFIGS/s390-guest.config")
+	case $1 in
+	kunit-s390) kargs+=(--kunitconfig="$KSRC/tools/testing/selftests/vfio/config") ;;
+	kunit-s390-module)
+		# Only the module fragment's own choices differ from kunit-s390.
+		local a k=("${kargs[@]}")
+		kargs=()
+		for a in "${k[@]}"; do
+			[[ $a == --kunitconfig=$KSRC/* ]] || kargs+=("$a")
+		done
+		kargs+=(--kunitconfig="$CONFIGS/kunit-s390-backend-module.kunitconfig")
+		;;
+	esac
+}
+
+# s390_kunit_build <log>: build (or bring up to date) the s390 KUnit and
+# guest kernel, without running it.
+s390_kunit_build() {
+	local kargs
+	s390_kunit_args kunit-s390
+	(
+		flock 9
+		cd "$KSRC" && python3 "$KUNIT_PY" build --build_dir="$S390_KUNIT_OUT" \
+			--jobs="$JOBS" "${kargs[@]}"
+	) 9>"$S390_KUNIT_OUT.lock" >"$1" 2>&1
+}
+
 # Compiler for userspace test programs of an architecture.
 user_cc() {
 	case $1 in

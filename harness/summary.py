@@ -7,7 +7,12 @@ or skip and kind "test" (a test case) or "check" (what a stage checks
 itself: a patch applies, a prefix builds, a guest's setup, a kernel log;
 the default).
 build/results/times.tsv holds "stage<TAB>seconds<TAB>exit-status<TAB>note"
-per stage run by check.sh. The last line printed is always
+per stage run by check.sh, in the order the stages finished; they are
+shown in the order of ORDER. build/results/wall.tsv, when there,
+holds "seconds<TAB>how" for the whole run: the stages after harness run
+in lanes at the same time ("lanes") or one after the other ("serial"),
+and the total's time is that wall time, not the sum of the stages'.
+The last line printed is always
 "N passed, N failed, N skipped". Figures (build/results/<stage>.figures,
 "figure<TAB>N<TAB>run") are summed over the runs and printed before it.
 """
@@ -17,6 +22,9 @@ import sys
 
 RESULTS = os.environ.get("RESULTS") or os.path.join(
     os.environ.get("BUILD", os.path.join(os.path.dirname(__file__), "..", "build")), "results")
+
+
+ORDER = ["deps", "apply", "harness", "static", "bisect", "kunit", "guest"]
 
 
 def load(stage):
@@ -98,7 +106,15 @@ def main():
             times = [l.rstrip("\n").split("\t") for l in f if l.strip()]
     except FileNotFoundError:
         pass
-    stages = args.stage or [t[0] for t in times]
+    stages = args.stage or sorted(
+        dict.fromkeys(t[0] for t in times),
+        key=lambda st: ORDER.index(st) if st in ORDER else len(ORDER))
+    wall = None
+    try:
+        with open(os.path.join(RESULTS, "wall.tsv")) as f:
+            wall = f.read().rstrip("\n").split("\t")
+    except FileNotFoundError:
+        pass
 
     total = {"pass": 0, "fail": 0, "skip": 0, "test": 0, "check": 0}
     out = []
@@ -145,9 +161,15 @@ def main():
               f" {'skipped':>7}  {'time':>8}")
         print("\n".join(out))
         if times:
+            if wall and not args.stage:
+                secs = float(wall[0])
+                how = ("wall time; static+bisect, kunit and guest ran at the same time"
+                       if wall[1:] == ["lanes"] else "wall time")
+            else:
+                secs = sum(float(t[1]) for t in times if t[0] in stages)
+                how = "sum of the stages"
             print(f"  {'total':<14} {total['pass']:>6} {total['test']:>6} {total['check']:>6}"
-                  f" {total['fail']:>6} {total['skip']:>7}  "
-                  f"{sum(float(t[1]) for t in times if t[0] in stages):7.1f}s")
+                  f" {total['fail']:>6} {total['skip']:>7}  {secs:7.1f}s  {how}")
     fig = figures(stages)
     if fig and not args.brief:
         print("figures:")

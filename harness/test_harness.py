@@ -582,6 +582,28 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertTrue(any("x86-debug: results" in l for l in out), out)
 
+    def test_lanes_total_is_wall_time_and_stages_in_order(self):
+        # Stages finish out of order when lanes overlap; the total is the
+        # wall time, not the sum.
+        rc, out = self.summary({
+            "times.tsv": "bisect\t50.0\t0\tb\nstatic\t40.0\t0\ts\n",
+            "wall.tsv": "60.0\tlanes\n",
+            "static.tsv": "pass\tcheckpatch\tok\n",
+            "bisect.tsv": "pass\t1/1 x [x86]\tok\n"})
+        self.assertEqual(rc, 0, out)
+        rows = [l.split()[0] for l in out if l.startswith("  ") and l.split()[0] in
+                ("bisect", "static", "total")]
+        self.assertEqual(rows, ["static", "bisect", "total"])
+        total = next(l for l in out if l.startswith("  total"))
+        self.assertIn("60.0s", total)
+        self.assertIn("at the same time", total)
+
+    def test_total_without_wall_is_the_sum(self):
+        rc, out = self.summary({"times.tsv": "a\t1.5\t0\tn\nb\t2.0\t0\tn\n",
+                                "a.tsv": "pass\tx\t\n", "b.tsv": "pass\ty\t\n"})
+        self.assertEqual(rc, 0)
+        self.assertIn("3.5s", next(l for l in out if l.startswith("  total")))
+
     def test_bad_status_fails(self):
         rc, out = self.summary({"times.tsv": "a\t1.0\t0\tnote\n", "a.tsv": "PASS\tx\t\n"})
         self.assertEqual(rc, 1)
