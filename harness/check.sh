@@ -64,6 +64,9 @@ wanted() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 rm -f "$RESULTS/wall.tsv"
 for st in "${ALL[@]}"; do rm -f "$RESULTS/$st.tsv"; done
 t_start=$(now)
+# cpu_ticks: busy and total jiffies of all cores, from /proc/stat.
+cpu_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+read -r busy0 all0 < <(cpu_ticks)
 
 # Each lane is a session of its own, so that stopping make check (Ctrl-C
 # reaches only this script: a background job ignores SIGINT) stops each
@@ -104,7 +107,9 @@ else
 	for p in "${!lane_pids[@]}"; do wait "$p"; done
 	lane_pids=()
 fi
-printf '%.1f\t%s\n' "$(echo "$(now) - $t_start" | bc)" \
-	"$([ -n "${PATCHQ_SERIAL:-}" ] && echo serial || echo lanes)" >"$RESULTS/wall.tsv"
+read -r busy1 all1 < <(cpu_ticks)
+printf '%.1f\t%s\t%s\n' "$(echo "$(now) - $t_start" | bc)" \
+	"$([ -n "${PATCHQ_SERIAL:-}" ] && echo serial || echo lanes)" \
+	"$(( (busy1 - busy0) * 100 / (all1 - all0 + 1) ))% of $(nproc) cores busy" >"$RESULTS/wall.tsv"
 
 python3 "$HARNESS/summary.py"

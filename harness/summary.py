@@ -9,7 +9,7 @@ the default).
 build/results/times.tsv holds "stage<TAB>seconds<TAB>exit-status<TAB>note"
 per stage run by check.sh, in the order the stages finished; they are
 shown in the order of ORDER. build/results/wall.tsv, when there,
-holds "seconds<TAB>how" for the whole run: the stages after harness run
+holds "seconds<TAB>how<TAB>how busy the cores were" for the whole run: the stages after harness run
 in lanes at the same time ("lanes") or one after the other ("serial"),
 and the total's time is that wall time, not the sum of the stages'.
 The last line printed is always
@@ -164,7 +164,9 @@ def main():
             if wall and not args.stage:
                 secs = float(wall[0])
                 how = ("wall time; static+bisect, kunit and guest ran at the same time"
-                       if wall[1:] == ["lanes"] else "wall time")
+                       if wall[1:2] == ["lanes"] else "wall time")
+                if len(wall) > 2:
+                    how += "; " + wall[2]
             else:
                 secs = sum(float(t[1]) for t in times if t[0] in stages)
                 how = "sum of the stages"
