@@ -60,6 +60,12 @@ for st in "${stages[@]}"; do
 done
 wanted() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
+# One run at a time per results directory: the lanes inherit the lock, so
+# that a run whose lanes outlived it (check.sh killed with SIGKILL) cannot
+# mix its rows into the next run's.
+exec 8>"$RESULTS/.check.lock"
+flock -n 8 || die "another make check (or what is left of one) still runs on $RESULTS: wait for it, or stop it"
+
 : >"$RESULTS/times.tsv"
 rm -f "$RESULTS/wall.tsv"
 for st in "${ALL[@]}"; do rm -f "$RESULTS/$st.tsv"; done
@@ -73,9 +79,19 @@ read -r busy0 all0 < <(cpu_ticks)
 # lane's stages and what they started, by their TERM traps.
 declare -A lane_pids=()
 stop_lanes() {
-	local p
+	local p n
 	for p in "${!lane_pids[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
-	for p in "${!lane_pids[@]}"; do wait "$p" 2>/dev/null; done
+	# A stage's TERM trap runs when its current child has exited: give
+	# them a minute, then kill what is left.
+	for n in $(seq 300); do
+		for p in "${!lane_pids[@]}"; do
+			kill -0 -- "-$p" 2>/dev/null && break
+			p=
+		done
+		[ -n "$p" ] || break
+		sleep 0.2
+	done
+	for p in "${!lane_pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null; done
 	lane_pids=()
 }
 for sig in INT TERM HUP; do
@@ -93,6 +109,7 @@ if [ $applied = 0 ]; then
 	log "skipping the other stages: the packages did not install or the series does not apply"
 else
 	wanted harness && run_one harness
+	lanes_run=()
 	for i in "${!LANES[@]}"; do
 		lane=()
 		for st in ${LANES[$i]}; do wanted "$st" && lane+=("$st"); done
@@ -103,13 +120,26 @@ else
 		fi
 		setsid nice -n "${LANE_NICE[$i]}" "$0" --lane "${lane[@]}" &
 		lane_pids[$!]=${lane[*]}
+		lanes_run+=("${lane[*]}")
 	done
-	for p in "${!lane_pids[@]}"; do wait "$p"; done
+	# A lane that stopped early (killed) leaves a stage without its
+	# times row: it fails, rather than vanishing from the summary.
+	for p in "${!lane_pids[@]}"; do
+		wait "$p"
+		rc=$?
+		[ $rc = 0 ] && continue
+		for st in ${lane_pids[$p]}; do
+			cut -f1 "$RESULTS/times.tsv" | grep -qxF "$st" ||
+				printf '%s\t0\t%s\t%s\n' "$st" "$rc" "its lane stopped (exit $rc) before the stage finished" \
+					>>"$RESULTS/times.tsv"
+		done
+	done
+	nlanes=${#lane_pids[@]}
 	lane_pids=()
 fi
 read -r busy1 all1 < <(cpu_ticks)
 printf '%.1f\t%s\t%s\n' "$(echo "$(now) - $t_start" | bc)" \
-	"$([ -n "${PATCHQ_SERIAL:-}" ] && echo serial || echo lanes)" \
+	"$([ "${nlanes:-0}" -gt 1 ] && { printf 'lanes:'; printf ' %s |' "${lanes_run[@]}"; } | sed 's/ |$//' || echo serial)" \
 	"$(( (busy1 - busy0) * 100 / (all1 - all0 + 1) ))% of $(nproc) cores busy" >"$RESULTS/wall.tsv"
 
 python3 "$HARNESS/summary.py"

@@ -66,7 +66,7 @@ build_kernel() {
 	local blog=$LOGS/$GARCH-guest${VARIANT:+-$VARIANT}${BASE_KERNEL:+-base}-build.log
 	if [ "$GARCH" = s390 ]; then
 		log "building the s390 KUnit kernel the guest boots ($KOUT)"
-		s390_kunit_build "$blog" || { tail -30 "$blog" >&2; return 1; }
+		s390_kunit_build "$blog" "$OUT/s390-guest/bzImage" || { tail -30 "$blog" >&2; return 1; }
 		return
 	fi
 	log "configuring the guest kernel ($KOUT)"
@@ -194,7 +194,7 @@ boot_s390() {
 		-chardev file,id=tap,path="$RUN/tap.log" \
 		-device virtconsole,chardev=tap \
 		-device virtio-rng-pci \
-		-kernel "$KOUT/arch/s390/boot/bzImage" -initrd "$CPIO" \
+		-kernel "$OUT/s390-guest/bzImage" -initrd "$CPIO" \
 		-append "$CMDLINE" \
 		>"$RUN/qemu.log" 2>&1
 }

@@ -141,7 +141,8 @@ kunit_args() {
 		arch/"$1"/*) ;;
 		arch/*) continue ;;
 		esac
-		kargs+=(--kunitconfig="$KSRC/$k")
+		# a .kunitconfig the series deletes is listed too
+		[ -f "$KSRC/$k" ] && kargs+=(--kunitconfig="$KSRC/$k")
 	done < <(series_files | grep -E '(^|/)\.kunitconfig$')
 }
 
@@ -178,15 +179,18 @@ s390_kunit_args() {
 	esac
 }
 
-# s390_kunit_build <log>: build (or bring up to date) the s390 KUnit and
-# guest kernel, without running it.
+# s390_kunit_build <log> <image>: build (or bring up to date) the s390
+# KUnit and guest kernel, without running it, and copy its bzImage to
+# <image> under the lock (a later KUnit run may relink it in place).
 s390_kunit_build() {
 	local kargs
 	s390_kunit_args kunit-s390
 	(
 		flock 9
 		cd "$KSRC" && python3 "$KUNIT_PY" build --build_dir="$S390_KUNIT_OUT" \
-			--jobs="$JOBS" "${kargs[@]}"
+			--jobs="$JOBS" "${kargs[@]}" &&
+			mkdir -p "$(dirname "$2")" &&
+			cp "$S390_KUNIT_OUT/arch/s390/boot/bzImage" "$2"
 	) 9>"$S390_KUNIT_OUT.lock" >"$1" 2>&1
 }
 

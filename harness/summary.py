@@ -10,7 +10,8 @@ build/results/times.tsv holds "stage<TAB>seconds<TAB>exit-status<TAB>note"
 per stage run by check.sh, in the order the stages finished; they are
 shown in the order of ORDER. build/results/wall.tsv, when there,
 holds "seconds<TAB>how<TAB>how busy the cores were" for the whole run: the stages after harness run
-in lanes at the same time ("lanes") or one after the other ("serial"),
+in lanes at the same time ("lanes: static bisect | kunit | guest") or
+one after the other ("serial"),
 and the total's time is that wall time, not the sum of the stages'.
 The last line printed is always
 "N passed, N failed, N skipped". Figures (build/results/<stage>.figures,
@@ -163,8 +164,9 @@ def main():
         if times:
             if wall and not args.stage:
                 secs = float(wall[0])
-                how = ("wall time; static+bisect, kunit and guest ran at the same time"
-                       if wall[1:2] == ["lanes"] else "wall time")
+                lanes = wall[1] if len(wall) > 1 else ""
+                how = (f"wall time; at the same time: {lanes[len('lanes:'):].strip()}"
+                       if lanes.startswith("lanes:") else "wall time")
                 if len(wall) > 2:
                     how += "; " + wall[2]
             else:

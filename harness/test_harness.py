@@ -587,7 +587,7 @@ class SummaryTest(unittest.TestCase):
         # wall time, not the sum.
         rc, out = self.summary({
             "times.tsv": "bisect\t50.0\t0\tb\nstatic\t40.0\t0\ts\n",
-            "wall.tsv": "60.0\tlanes\n",
+            "wall.tsv": "60.0\tlanes: static bisect | kunit\t90% of 2 cores busy\n",
             "static.tsv": "pass\tcheckpatch\tok\n",
             "bisect.tsv": "pass\t1/1 x [x86]\tok\n"})
         self.assertEqual(rc, 0, out)
@@ -596,7 +596,7 @@ class SummaryTest(unittest.TestCase):
         self.assertEqual(rows, ["static", "bisect", "total"])
         total = next(l for l in out if l.startswith("  total"))
         self.assertIn("60.0s", total)
-        self.assertIn("at the same time", total)
+        self.assertIn("at the same time: static bisect | kunit; 90% of 2 cores busy", total)
 
     def test_total_without_wall_is_the_sum(self):
         rc, out = self.summary({"times.tsv": "a\t1.5\t0\tn\nb\t2.0\t0\tn\n",
