@@ -65,7 +65,8 @@ base_warnings() {
 		return 1
 	fi
 	python3 "$HARNESS/build_warnings.py" --tree "$BISECT" --touched "$TOUCHED" "$blog" \
-		>"$cache.tmp" && mv "$cache.tmp" "$cache" && echo "$cache"
+		>"$cache.tmp" && mv "$cache.tmp" "$cache" && touch "$out/.patchq-base-built" &&
+		echo "$cache"
 }
 
 
@@ -99,19 +100,36 @@ prefix_key() {
 	} | sha1sum | cut -c1-16
 }
 
+# kernel_inputs_changed <from> <to>: true if a file a kernel build can read
+# differs between the commits: anything but the selftests, documentation
+# (Kconfig files there excepted) and MAINTAINERS.
+kernel_inputs_changed() {
+	git -C "$KSRC" diff --name-only "$1" "$2" | awk '
+		/(^|\/)Kconfig[^\/]*$/ { f = 1 }
+		!/^(tools\/testing\/|Documentation\/)/ && $0 != "MAINTAINERS" { f = 1 }
+		END { exit !f }'
+}
+
 # walk <arch>: every prefix for one architecture in its own worktree, then
 # the coverage check at the tip. Runs in a subshell of its own.
 walk() {
 	local arch=$1 i c name log detail t0 key kconfig_changed k h new now_warn
-	local configured=0 at= st_hash= st_from= built= base_warn=
+	local configured=0 at= st_hash= st_from= built= base_warn= k_at= k_from=
 	local -a kconfigs_changed akdirs
 	[ "$arch" = x86 ] || BISECT=$BUILD/bisect-$arch
 	bisect_tree
 	if [ ${#kdirs[@]} -gt 0 ]; then
+		rm -f "$(bisect_out "$arch")/.patchq-base-built"
 		base_warn=$(base_warnings "$arch") ||
 			record bisect fail "base [$arch]" "configuring or building the base failed"
 		# base_warnings may have checked the base out and configured it
 		at=$BASE_TAG configured=0
+		# If it built the base just now, the output directory holds the
+		# base's build in this configuration (warnings are measured
+		# against it: none is new).
+		if [ -n "$base_warn" ] && [ -f "$(bisect_out "$arch")/.patchq-base-built" ]; then
+			configured=1 k_at=$BASE_TAG k_from="the base"
+		fi
 	fi
 	for i in "${!commits[@]}"; do
 		c=${commits[$i]}
@@ -122,7 +140,7 @@ walk() {
 		key=$(prefix_key "$c" "$arch")
 		if [ -f "$CACHE/$key" ] && [ -z "${PATCHQ_NO_CACHE:-}" ]; then
 			record bisect pass "$name [$arch]" "$(cat "$CACHE/$key") (cached: the same tree, configuration and toolchain passed before)"
-			configured=0
+			configured=0 k_at=
 			continue
 		fi
 		if [ "$at" != "$c" ]; then
@@ -143,7 +161,12 @@ walk() {
 		for k in "${kconfigs_changed[@]}"; do
 			for_other_arch "$arch" "$k" || kconfig_changed=1
 		done
-		if [ ${#kdirs[@]} -gt 0 ]; then
+		if [ ${#kdirs[@]} -gt 0 ] && [ -n "$k_at" ] && ! kernel_inputs_changed "$k_at" "$c"; then
+			# Nothing a kernel build reads changed since $k_from,
+			# which built in this output directory with no new warning:
+			# the build here would be the same one.
+			detail+=("kernel: no kernel source changed since $k_from, built there")
+		elif [ ${#kdirs[@]} -gt 0 ]; then
 			if [ $i = 0 ] || [ "$kconfig_changed" != 0 ] || [ $configured = 0 ]; then
 				bisect_config "$arch" || { record bisect fail "$name [$arch]" "config failed"; continue; }
 				configured=1
@@ -172,6 +195,7 @@ walk() {
 				continue
 			fi
 			detail+=("${#akdirs[@]} kernel dir(s) with sparse and W=1, no new warning")
+			k_at=$c k_from="prefix $((i + 1))"
 		fi
 		if [ ${#stdirs[@]} -gt 0 ]; then
 			h=$(selftest_inputs "$arch")

@@ -21,16 +21,30 @@ ALL=(deps apply harness static bisect kunit guest)
 LANES=("static bisect" kunit guest)
 LANE_NICE=(10 10 0)
 
-# run_stage <result name> <note> command...
+# child_cpu: user + sys seconds of this shell's waited-for children (and
+# theirs), from /proc (fields 16 and 17: cutime, cstime).
+child_cpu() {
+	local -a f
+	read -ra f <"/proc/$BASHPID/stat"
+	# fields after the command name, which may hold spaces
+	local rest=${f[*]}
+	read -ra f <<<"${rest##*) }"
+	echo "scale=1; (${f[13]} + ${f[14]}) / $(getconf CLK_TCK)" | bc
+}
+
+# run_stage <result name> <note> command...: the note gets the stage's
+# compute (user + sys of everything it ran), which in a lanes run is its
+# cost, where its wall time is not.
 run_stage() {
-	local name=$1 note=$2 t0 rc
+	local name=$1 note=$2 t0 c0 rc
 	shift 2
 	printf '\n==== %s ====\n' "$name" >&2
 	t0=$(now)
+	c0=$(child_cpu)
 	"$@"
 	rc=$?
-	printf '%s\t%.1f\t%s\t%s\n' "$name" "$(echo "$(now) - $t0" | bc)" "$rc" "$note" \
-		>>"$RESULTS/times.tsv"
+	printf '%s\t%.1f\t%s\t%s; %s cpu-min\n' "$name" "$(echo "$(now) - $t0" | bc)" "$rc" "$note" \
+		"$(echo "scale=1; ($(child_cpu) - $c0) / 60" | bc)" >>"$RESULTS/times.tsv"
 	return $rc
 }
 
@@ -49,6 +63,10 @@ run_one() {
 # check.sh --lane <stage>...: one lane (started by the code below).
 if [ "${1:-}" = --lane ]; then
 	shift
+	# setsid made this lane an autogroup of its own, and the scheduler
+	# weighs autogroups by their own nice value, not by their tasks': give
+	# the autogroup this lane's nice, or every lane gets an equal share.
+	{ echo "$(nice)" >/proc/self/autogroup; } 2>/dev/null || true
 	for st in "$@"; do run_one "$st"; done
 	exit 0
 fi

@@ -18,6 +18,10 @@
 # (configs/s390-guest.config added to the s390 KUnit kernel's). GUEST_CONFIGS="x86 x86-debug" picks some,
 # for the edit loop.
 #
+# The s390 configuration comes first: its kernel is the one the kunit lane
+# shares (built under a lock), and the guest lane, which runs at normal
+# priority, builds it sooner than the niced kunit lane would.
+#
 # A guest runs under TCG on one core while the next kernel builds: each
 # configuration's boot goes to the background, at most one at a time, and
 # the script waits for it before the next boot. QEMU runs in a process
@@ -25,7 +29,7 @@
 . "$(dirname "$0")/lib.sh"
 
 MODE=${1:-check}
-CONFIGS_ALL=(x86 x86-unsafe x86-debug s390)
+CONFIGS_ALL=(s390 x86 x86-unsafe x86-debug)
 read -ra GUEST_LIST <<<"${GUEST_CONFIGS:-${CONFIGS_ALL[*]}}"
 IVSHMEM_SIZE=${IVSHMEM_SIZE:-4M}
 GUEST_MEM=${GUEST_MEM:-1G}
