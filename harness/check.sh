@@ -21,11 +21,12 @@ ALL=(deps apply harness static bisect kunit guest)
 LANES=("static bisect" kunit guest)
 LANE_NICE=(10 10 0)
 
-# child_cpu: user + sys seconds of this shell's waited-for children (and
-# theirs), from /proc (fields 16 and 17: cutime, cstime).
+# child_cpu: user + sys seconds of the waited-for children (and theirs) of
+# this script ($$, not a subshell: a lane is a process of its own), from
+# /proc (fields 16 and 17: cutime, cstime).
 child_cpu() {
 	local -a f
-	read -ra f <"/proc/$BASHPID/stat"
+	read -ra f <"/proc/$$/stat"
 	# fields after the command name, which may hold spaces
 	local rest=${f[*]}
 	read -ra f <<<"${rest##*) }"
