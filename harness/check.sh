@@ -72,6 +72,8 @@ if [ "${1:-}" = --lane ]; then
 	exit 0
 fi
 
+no_edit_loop_filters
+
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${ALL[@]}")
 for st in "${stages[@]}"; do

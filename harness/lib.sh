@@ -52,6 +52,19 @@ export RESULTS
 mkdir -p "$BUILD" "$OUT" "$RESULTS" "$LOGS"
 
 log() { printf '[%s] %s\n' "${STAGE:-harness}" "$*" >&2; }
+
+# no_edit_loop_filters: make check runs every configuration, whole. The
+# edit loop's filters (make dev-guest, dev-kunit) would leave
+# configurations out with no row saying so, and a shorter stress run is
+# less of what must run: they are unset, with a line saying so.
+no_edit_loop_filters() {
+	local v
+	for v in GUEST_CONFIGS KUNIT_CONFIGS STRESS_SEQUENCES; do
+		[ -n "${!v:-}" ] &&
+			log "make check runs everything: $v=${!v} is ignored (it is for make dev-guest and dev-kunit)"
+		unset "$v"
+	done
+}
 die() { printf '[%s] error: %s\n' "${STAGE:-harness}" "$*" >&2; exit 1; }
 warn_loud() {
 	printf '\n' >&2

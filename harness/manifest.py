@@ -103,6 +103,12 @@ def check(manifest, config, rows, setup_failed=False, outputs=None):
             out.append((status, name, detail, kind))
             continue
         case = name[len(prefix):] if name.startswith(prefix) else name
+        if case in seen:
+            # A program run twice counts its passes twice and judges
+            # "needs" on one run's output only.
+            out.append(("fail", name, f"reported twice in {config}"
+                        f" (again {status}{': ' + detail if detail else ''})", kind))
+            continue
         seen.add(case)
         if case not in want:
             out.append(("fail", name, f"not in harness/expected-runs for {config}"

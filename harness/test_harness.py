@@ -76,6 +76,14 @@ class TapTest(unittest.TestCase):
         self.assertEqual(rows["t:a.x"][0], "skip")
         self.assertEqual(rows["t:a.x"][2], "no edu device")
 
+    def test_skip_spelled_otherwise_is_a_skip(self):
+        # TAP reads any "skip..." word as SKIP; a pass would hide it.
+        for comment in ("SKIPPED no edu device", "skipping: no edu device"):
+            inner = ["TAP version 13", "1..1", f"ok 1 a.x # {comment}"]
+            rows = by_name(tap.parse_runner(runner(("t", inner, OK))))
+            self.assertEqual(rows["t:a.x"][0], "skip", comment)
+            self.assertEqual(rows["t:a.x"][2], "no edu device", comment)
+
     def test_empty_plan_is_a_skip_row_with_reason(self):
         inner = ["TAP version 13", "1..0 # SKIP no VFIO_KVM_IOMMU here"]
         rows = by_name(tap.parse_runner(runner(("t", inner, SKIP))))
@@ -202,6 +210,15 @@ class ManifestTest(unittest.TestCase):
         out = by_name(manifest.check(self.m, "x86", rows))
         self.assertEqual(out["x86: t:a.y"][0], "fail")
         self.assertIn("not reported", out["x86: t:a.y"][2])
+
+    def test_case_reported_twice_fails(self):
+        # A program run twice would count its passes twice.
+        rows = self.rows("x86", ("pass", "t:a.x", ""), ("pass", "t:a.y", ""),
+                         ("skip", "t:a.z", "no CONFIG_FAULT_INJECTION"), ("pass", "t:a.x", ""))
+        out = manifest.check(self.m, "x86", rows)
+        fails = [r for r in out if r[0] == "fail"]
+        self.assertEqual(len(fails), 1, out)
+        self.assertIn("reported twice", fails[0][2])
 
     def test_unlisted_case_fails(self):
         rows = self.rows("x86", ("pass", "t:a.x", ""), ("pass", "t:a.y", ""),
@@ -608,6 +625,18 @@ class SummaryTest(unittest.TestCase):
         rc, out = self.summary({"times.tsv": "a\t1.0\t0\tnote\n", "a.tsv": "PASS\tx\t\n"})
         self.assertEqual(rc, 1)
         self.assertEqual(out[-1], "0 passed, 1 failed, 0 skipped")
+
+
+class EditLoopFilterTest(unittest.TestCase):
+    def test_make_check_ignores_the_edit_loop_filters(self):
+        env = dict(os.environ, GUEST_CONFIGS="x86", KUNIT_CONFIGS="kunit-um",
+                   STRESS_SEQUENCES="2", STRESS_SEED="7")
+        p = subprocess.run(["bash", "-c", f". '{HERE}/lib.sh' && no_edit_loop_filters && "
+                            "echo \"[${GUEST_CONFIGS-}|${KUNIT_CONFIGS-}|${STRESS_SEQUENCES-}|"
+                            "${STRESS_SEED-}]\""], env=env, capture_output=True, text=True)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout.strip(), "[|||7]")
+        self.assertIn("GUEST_CONFIGS=x86 is ignored", p.stderr)
 
 
 class KlogTest(unittest.TestCase):
