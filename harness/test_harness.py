@@ -8,9 +8,11 @@ Each case feeds one crafted run to the code the stages use and checks the
 rows it makes; a hole in a parser shows here as a failing case.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -637,6 +639,45 @@ class EditLoopFilterTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stdout.strip(), "[|||7]")
         self.assertIn("GUEST_CONFIGS=x86 is ignored", p.stderr)
+
+
+class GuestTimeoutTest(unittest.TestCase):
+    """guest/init's /usr/bin/timeout, which the kselftest runner uses."""
+    HANG = ("import os, time\n"
+            "if os.fork() == 0:\n"
+            "    os.setpgid(0, 0)  # as kselftest_harness does per test\n"
+            "    time.sleep(1000)\n"
+            "os.wait()\n")
+
+    def wrapper(self, d):
+        with open(os.path.join(HERE, "..", "guest", "init")) as f:
+            text = f.read()
+        body = text.split("cat >/usr/bin/timeout <<'EOF'\n", 1)[1].split("\nEOF\n", 1)[0]
+        path = os.path.join(d, "timeout")
+        with open(path, "w") as f:
+            f.write(body + "\n")
+        return path
+
+    def test_a_timeout_stops_the_tests_the_program_forked(self):
+        if not shutil.which("busybox") or not shutil.which("setsid"):
+            self.skipTest("needs busybox and setsid")
+        with tempfile.TemporaryDirectory() as d:
+            t0 = time.monotonic()
+            # stdout is a pipe that a surviving test child would hold open
+            p = subprocess.run(["busybox", "sh", self.wrapper(d), "--foreground", "1",
+                                sys.executable, "-c", self.HANG],
+                               stdout=subprocess.PIPE, timeout=60)
+            self.assertEqual(p.returncode, 124)
+            self.assertLess(time.monotonic() - t0, 20)
+
+    def test_the_program_status_passes_through(self):
+        if not shutil.which("busybox") or not shutil.which("setsid"):
+            self.skipTest("needs busybox and setsid")
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run(["busybox", "sh", self.wrapper(d), "--foreground", "30",
+                                "sh", "-c", "echo out; exit 3"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual((p.returncode, p.stdout), (3, "out\n"))
 
 
 class KlogTest(unittest.TestCase):
