@@ -27,6 +27,7 @@
 # the script waits for it before the next boot. QEMU runs in a process
 # group of its own (timeout's); it is killed when this script is stopped.
 . "$(dirname "$0")/lib.sh"
+no_second_cpp
 
 MODE=${1:-check}
 CONFIGS_ALL=(s390 x86 x86-unsafe x86-debug)

@@ -20,6 +20,7 @@
 #
 # KUNIT_CONFIGS="kunit-um kunit-s390" picks configurations for the edit loop.
 . "$(dirname "$0")/lib.sh"
+no_second_cpp
 stage_begin kunit
 read -ra KUNIT_LIST <<<"${KUNIT_CONFIGS:-kunit-um kunit-s390 kunit-s390-module}"
 wanted() { [[ " ${KUNIT_LIST[*]} " == *" $1 "* ]]; }
