@@ -213,6 +213,25 @@ class ManifestTest(unittest.TestCase):
         self.assertEqual(out["x86: t:a.y"][0], "fail")
         self.assertIn("not reported", out["x86: t:a.y"][2])
 
+    def test_program_skipped_as_a_whole(self):
+        # "1..0 # SKIP why" stands for each listed case of the program.
+        skip = [("skip", "x86: t", "no edu device", "test")]
+        out = by_name(manifest.check(self.m, "x86", skip))
+        for c in ("t:a.x", "t:a.y"):
+            self.assertEqual(out[f"x86: {c}"][0], "fail", out)
+            self.assertIn("no edu device", out[f"x86: {c}"][2])
+        # where each case may skip for that reason, they are skips
+        skip = [("skip", "s390: t", "no edu device, no CONFIG_FAULT_INJECTION", "test")]
+        out = manifest.check(self.m, "s390", skip)
+        self.assertEqual([r for r in out if r[0] == "fail"],
+                         [r for r in out if r[1] == "s390: t:a.x"], out)
+        # a program the manifest does not know fails, whatever it says
+        rows = self.rows("x86", ("pass", "t:a.x", ""), ("pass", "t:a.y", ""),
+                         ("skip", "t:a.z", "no CONFIG_FAULT_INJECTION"),
+                         ("skip", "newprog", "nothing to do here"))
+        out = by_name(manifest.check(self.m, "x86", rows))
+        self.assertEqual(out["x86: newprog"][0], "fail")
+
     def test_case_reported_twice_fails(self):
         # A program run twice would count its passes twice.
         rows = self.rows("x86", ("pass", "t:a.x", ""), ("pass", "t:a.y", ""),
