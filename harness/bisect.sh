@@ -104,7 +104,7 @@ prefix_key() {
 # differs between the commits: anything but the selftests, documentation
 # (Kconfig files there excepted) and MAINTAINERS.
 kernel_inputs_changed() {
-	git -C "$KSRC" diff --name-only "$1" "$2" | awk '
+	git -C "$KSRC" diff --no-renames --name-only "$1" "$2" | awk '
 		/(^|\/)Kconfig[^\/]*$/ { f = 1 }
 		!/^(tools\/testing\/|Documentation\/)/ && $0 != "MAINTAINERS" { f = 1 }
 		END { exit !f }'

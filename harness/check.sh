@@ -67,7 +67,16 @@ if [ "${1:-}" = --lane ]; then
 	# setsid made this lane an autogroup of its own, and the scheduler
 	# weighs autogroups by their own nice value, not by their tasks': give
 	# the autogroup this lane's nice, or every lane gets an equal share.
-	{ echo "$(nice)" >/proc/self/autogroup; } 2>/dev/null || true
+	# Without CAP_SYS_ADMIN the kernel takes one such write per 100 ms
+	# system-wide (EAGAIN otherwise), and the lanes start together: retry.
+	if [ "$(nice)" != 0 ] && [ -e /proc/self/autogroup ]; then
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			{ echo "$(nice)" >/proc/self/autogroup; } 2>/dev/null && break
+			sleep 0.15
+		done
+		grep -q "nice $(nice)\$" /proc/self/autogroup ||
+			log "could not give this lane's autogroup nice $(nice): the lanes share the cores equally"
+	fi
 	for st in "$@"; do run_one "$st"; done
 	exit 0
 fi

@@ -677,26 +677,42 @@ class GuestTimeoutTest(unittest.TestCase):
             f.write(body + "\n")
         return path
 
+    def run_nested(self, secs, *prog):
+        # as tools/testing/selftests/kselftest/runner.sh calls it:
+        # timeout --foreground T timeout T prog
+        with tempfile.TemporaryDirectory() as d:
+            w = self.wrapper(d)
+            os.chmod(w, 0o755)
+            t0 = time.monotonic()
+            # stdout is a pipe that a surviving test child would hold open
+            p = subprocess.run(["busybox", "sh", w, "--foreground", secs, w, secs, *prog],
+                               stdout=subprocess.PIPE, timeout=60,
+                               env=dict(os.environ, PATH=f"{d}:{os.environ['PATH']}"))
+            return p.returncode, p.stdout, time.monotonic() - t0
+
     def test_a_timeout_stops_the_tests_the_program_forked(self):
         if not shutil.which("busybox") or not shutil.which("setsid"):
             self.skipTest("needs busybox and setsid")
-        with tempfile.TemporaryDirectory() as d:
-            t0 = time.monotonic()
-            # stdout is a pipe that a surviving test child would hold open
-            p = subprocess.run(["busybox", "sh", self.wrapper(d), "--foreground", "1",
-                                sys.executable, "-c", self.HANG],
-                               stdout=subprocess.PIPE, timeout=60)
-            self.assertEqual(p.returncode, 124)
-            self.assertLess(time.monotonic() - t0, 20)
+        for _ in range(3):
+            rc, _, secs = self.run_nested("1", sys.executable, "-c", self.HANG)
+            self.assertEqual(rc, 124)
+            self.assertLess(secs, 20)
+
+    def test_what_a_finished_program_left_running_is_stopped(self):
+        if not shutil.which("busybox") or not shutil.which("setsid"):
+            self.skipTest("needs busybox and setsid")
+        left = self.HANG.replace("os.wait()\n", "print('done', flush=True)\n")
+        rc, out, secs = self.run_nested("30", sys.executable, "-c", left)
+        self.assertEqual((rc, out), (0, b"done\n"))
+        self.assertLess(secs, 20)
 
     def test_the_program_status_passes_through(self):
         if not shutil.which("busybox") or not shutil.which("setsid"):
             self.skipTest("needs busybox and setsid")
-        with tempfile.TemporaryDirectory() as d:
-            p = subprocess.run(["busybox", "sh", self.wrapper(d), "--foreground", "30",
-                                "sh", "-c", "echo out; exit 3"],
-                               capture_output=True, text=True, timeout=60)
-            self.assertEqual((p.returncode, p.stdout), (3, "out\n"))
+        rc, out, _ = self.run_nested("30", "sh", "-c", "echo out; exit 3")
+        self.assertEqual((rc, out), (3, b"out\n"))
+        rc, out, _ = self.run_nested("0", "sh", "-c", "sleep 2; echo out")
+        self.assertEqual((rc, out), (0, b"out\n"))
 
 
 class KlogTest(unittest.TestCase):
