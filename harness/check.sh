@@ -44,8 +44,8 @@ run_stage() {
 	c0=$(child_cpu)
 	"$@"
 	rc=$?
-	printf '%s\t%.1f\t%s\t%s; %s cpu-min\n' "$name" "$(echo "$(now) - $t0" | bc)" "$rc" "$note" \
-		"$(echo "scale=1; ($(child_cpu) - $c0) / 60" | bc)" >>"$RESULTS/times.tsv"
+	printf '%s\t%.1f\t%s\t%s; %.1f cpu-min\n' "$name" "$(echo "$(now) - $t0" | bc)" "$rc" "$note" \
+		"$(echo "scale=2; ($(child_cpu) - $c0) / 60" | bc)" >>"$RESULTS/times.tsv"
 	return $rc
 }
 
