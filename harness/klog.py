@@ -11,6 +11,15 @@ one; every other report line in it is judged on its own. A window still
 open at the end of the log, or an end with no begin, is a report too (a
 test that stopped inside its window would leave the rest of the log
 unchecked).
+
+IOMMU faults are also counted, because intel-iommu rate-limits its fault
+lines ("dmar_fault: N callbacks suppressed" stands for faults nobody can
+place). Each "dmar-fault" marker carries the fault interrupts taken so far
+("irqs=N", from /proc/interrupts), and the guest ends its log with the
+final count ("patchq: iommu-fault-irqs N"). Interrupts taken while no
+dmar-fault window is open are reports. With that count in the log, a
+"callbacks suppressed" line is no report of its own; without it (no
+count: an older test library, or no DMAR unit) it stays one.
 """
 import re
 
@@ -38,7 +47,9 @@ REPORTS = [
     ("warn", re.compile(r"^(\[[ \d.]+\] )?WARNING: |\bWARNING: CPU: \d+ PID")),
     ("call-trace", re.compile(r"(^|\] )Call Trace:")),
 ]
-MARK = re.compile(r"vfio-selftests: expect-(begin|end) (\S+)")
+MARK = re.compile(r"vfio-selftests: expect-(begin|end) (\S+)(?: irqs=(\d+))?")
+FINAL_IRQS = re.compile(r"patchq: iommu-fault-irqs (\d+)")
+SUPPRESSED = re.compile(r"dmar_fault: \d+ callbacks suppressed")
 CUT = re.compile(r"------------\[ cut here \]------------")
 END = re.compile(r"---\[ end trace [0-9a-f]* \]---")
 
@@ -59,11 +70,31 @@ def problems(lines, allow=()):
     found = []
     block = None    # None outside a cut-here block, else its first verdict
     block_len = 0
+    counted = any(FINAL_IRQS.search(l) for l in lines)
+    irqs, since = 0, "boot"     # the last fault interrupt count, and where
+
+    def fault_irqs(n, line):
+        # Fault interrupts since the last count, taken outside any window.
+        nonlocal irqs, since
+        where = line.strip()
+        if n < irqs:
+            found.append(f"IOMMU fault interrupts went down from {irqs} to {n}: {where}")
+        elif n > irqs and not open_marks.get("dmar-fault"):
+            found.append(f"{n - irqs} IOMMU fault interrupt(s) outside any dmar-fault"
+                         f" window, between '{since}' and '{where}'")
+        irqs, since = n, where
 
     for line in lines:
+        m = FINAL_IRQS.search(line)
+        if m:
+            fault_irqs(int(m.group(1)), line)
+            continue
         m = MARK.search(line)
         if m:
             kind = m.group(2)
+            if m.group(3) is not None:
+                counted = True
+                fault_irqs(int(m.group(3)), line)
             if m.group(1) == "begin":
                 open_marks[kind] = open_marks.get(kind, 0) + 1
             elif open_marks.get(kind, 0) > 0:
@@ -79,6 +110,8 @@ def problems(lines, allow=()):
             if END.search(line) or block_len > 300:
                 block = None
                 continue
+        if counted and SUPPRESSED.search(line):
+            continue
         for kind, rx in REPORTS:
             if not rx.search(line):
                 continue
@@ -93,4 +126,8 @@ def problems(lines, allow=()):
     for kind, n in open_marks.items():
         if n:
             found.append(f"expect-begin {kind} never ended ({n} window(s) open at the end)")
+    if counted and not any(FINAL_IRQS.search(l) for l in lines):
+        found.append("the dmar-fault markers count fault interrupts but the log has no"
+                     " final count ('patchq: iommu-fault-irqs N'): faults after the last"
+                     " window go uncounted")
     return found

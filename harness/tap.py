@@ -180,12 +180,18 @@ class _Program:
         return out
 
 
+RUNNER_EXIT = re.compile(r"^# patchq-runner-exit: (\d+)$")
+
+
 def parse_runner(lines, prefix="", outputs=None):
     """Rows for the kselftest runner's output @lines (already without CRs).
 
     Lines before "TAP version" are the guest's own (setup) lines and are
     ignored here; reading stops at "### dmesg". With @outputs (a dict),
     each case's printed lines are stored there as "<program>:<case>".
+    The guest's "# patchq-runner-exit: <rc>" line, after the runner
+    returned, must be there and say 0 (the runner's own errors: no such
+    test, a shell error).
     """
     rows = []
     version = plan = None
@@ -203,9 +209,18 @@ def parse_runner(lines, prefix="", outputs=None):
                     outputs[f"{prog.name}:{case}"] = text
         prog = None
 
+    runner_exit = None
     for line in lines:
         if line.startswith("### dmesg"):
             break
+        m = RUNNER_EXIT.match(line)
+        if m:
+            # The guest's init, once the runner returned.
+            if runner_exit is not None:
+                problems.append("a second runner exit status")
+            runner_exit = int(m.group(1))
+            close(None, None)
+            continue
         if not started:
             m = VERSION.match(line)
             if m:
@@ -260,6 +275,10 @@ def parse_runner(lines, prefix="", outputs=None):
         problems.append(f"the runner stopped after {outer} of {plan} programs")
     elif outer > plan:
         problems.append(f"the runner reported {outer} programs but planned {plan}")
+    if runner_exit is None:
+        problems.append("the runner never returned (no '# patchq-runner-exit:' line)")
+    elif runner_exit != 0:
+        problems.append(f"the runner exited with status {runner_exit}")
     if version is not None and version not in (13, 14):
         problems.append(f"TAP version {version}")
     if problems:

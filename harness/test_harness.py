@@ -25,8 +25,9 @@ import manifest  # noqa: E402
 import tap  # noqa: E402
 
 
-def runner(*programs, plan=None):
-    """The kselftest runner's output for (name, inner lines, result) programs."""
+def runner(*programs, plan=None, rc=0):
+    """The kselftest runner's output for (name, inner lines, result) programs,
+    then the guest's line with its exit status @rc (None: no such line)."""
     out = ["TAP version 13", f"1..{len(programs) if plan is None else plan}"]
     for i, (name, inner, result) in enumerate(programs, 1):
         out.append("# timeout set to 300")
@@ -34,6 +35,8 @@ def runner(*programs, plan=None):
         out += ["# " + l for l in inner]
         if result is not None:
             out.append(result.format(n=i, name=f"selftests: vfio: {name}"))
+    if rc is not None:
+        out.append(f"# patchq-runner-exit: {rc}")
     return out
 
 
@@ -161,6 +164,15 @@ class TapTest(unittest.TestCase):
         rows = by_name(tap.parse_runner(lines))
         self.assertEqual(rows["runner"][0], "fail")
 
+    def test_runner_exit_is_read(self):
+        for rc, why in ((None, "the runner never returned"),
+                        (2, "the runner exited with status 2")):
+            rows = by_name(tap.parse_runner(runner(("t", prog(("ok", "a.x")), OK), rc=rc)))
+            self.assertEqual(rows["runner"][0], "fail", rc)
+            self.assertIn(why, rows["runner"][2])
+        lines = runner(("t", prog(("ok", "a.x")), OK)) + ["# patchq-runner-exit: 0"]
+        self.assertIn("a second runner exit status", by_name(tap.parse_runner(lines))["runner"][2])
+
     def test_no_tap_at_all_fails(self):
         rows = by_name(tap.parse_runner(["# patchq-setup: ok", "### dmesg"]))
         self.assertEqual(rows["runner"][0], "fail")
@@ -280,7 +292,7 @@ def guest_tap(setup=("# patchq-setup: edu 0000:00:03.0 bound", "# patchq-setup: 
     lines = list(setup)
     lines += body if body is not None else runner(("t", prog(("ok", "a.x"), ("ok", "a.y"),
                                                              ("skip", "a.z")), OK))
-    lines += ["# patchq-runner-exit: 0", "### dmesg"] + list(dmesg)
+    lines += ["### dmesg"] + list(dmesg)
     if end:
         lines.append("### end")
     return lines
@@ -753,6 +765,33 @@ class KlogTest(unittest.TestCase):
 
     def test_suppressed_faults_outside_a_window_fail(self):
         self.assertEqual(len(klog.problems(["dmar_fault: 23 callbacks suppressed"])), 1)
+
+    def test_fault_interrupts_are_counted(self):
+        B, E = "vfio-selftests: expect-begin dmar-fault", "vfio-selftests: expect-end dmar-fault"
+        good = [f"{B} irqs=0", "DMAR: [DMA Write NO_PASID] fault", f"{E} irqs=3",
+                "dmar_fault: 23 callbacks suppressed", f"{B} irqs=3", f"{E} irqs=30",
+                "patchq: iommu-fault-irqs 30"]
+        # A suppressed line is no report once every interrupt is placed.
+        self.assertEqual(klog.problems(good), [])
+        # A fault between windows shows only in the count (its line was
+        # suppressed): the gap between the windows took one.
+        gap = good[:4] + [f"{B} irqs=4", f"{E} irqs=30", "patchq: iommu-fault-irqs 30"]
+        found = klog.problems(gap)
+        self.assertEqual(len(found), 1, found)
+        self.assertIn("1 IOMMU fault interrupt(s) outside any dmar-fault window", found[0])
+        # ... after the last window, and before the first
+        self.assertEqual(len(klog.problems(good[:-1] + ["patchq: iommu-fault-irqs 31"])), 1)
+        self.assertEqual(len(klog.problems([f"{B} irqs=2"] + good[1:])), 1)
+        found = klog.problems(good[:2] + [f"{E} irqs=3", f"{B} irqs=1"] + good[5:])
+        self.assertIn("went down", found[0])
+        # counts in the markers but no final count: the tail is unchecked
+        found = klog.problems(good[:-1])
+        self.assertEqual(len(found), 1)
+        self.assertIn("no final count", found[0])
+        # nested windows: the outer one still covers the count
+        nested = [f"{B} irqs=0", f"{B} irqs=0", f"{E} irqs=2", f"{E} irqs=5",
+                  "patchq: iommu-fault-irqs 5"]
+        self.assertEqual(klog.problems(nested), [])
 
     def test_a_warn_inside_an_allowed_block_is_judged_alone(self):
         log = ["vfio-selftests: expect-begin dmar-fault", "------------[ cut here ]------------",
