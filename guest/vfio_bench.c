@@ -30,7 +30,10 @@
  *   Shadow paths: "shadow" on memory registered pinned (the default: pinned
  *   once at registration, so no pin per map) and "shadow-od" on memory
  *   registered with VFIO_DMA_MAP_FLAG_ON_DEMAND (pinned per map, as type1).
- *   On a kernel without VFIO_KVM_IOMMU it prints "bench: unsupported shadow".
+ *   The shadow paths time the registration of the memory apart ("register":
+ *   once per VM; "shadow" pins there). The paths take turns at running
+ *   first. On a kernel without VFIO_KVM_IOMMU it prints "bench: unsupported
+ *   shadow" and runs the type1 path alone (the base kernel's figures).
  *
  * Lines:
  *   bench: meta <key>=<value>
@@ -44,7 +47,8 @@
  *		waited for (qi_submit_sync: what really reaches the IOMMU), the
  *		ioctls this program made
  *   bench: pgsize <case> <path> 4k=.. 2m=.. 1g=.. bytes=..	IOPTEs mapping
- *		the operation's IOVA range while it was mapped
+ *		the operation's IOVA range while it was mapped, once per
+ *		round but the counted one (printed only when they cover it)
  *   bench: error: <what>
  *
  * Built against the patched tree's selftest library, like vfio_demo.c.
@@ -195,13 +199,16 @@ static int write_str(const char *path, const char *s)
 	return ret;
 }
 
+/* @key of /proc/vmstat, folded from the per-CPU deltas first; -1 if not */
 static long long vmstat(const char *key)
 {
 	char name[64];
 	long long v, ret = -1;
 	FILE *f;
 
-	write_str("/proc/sys/vm/stat_refresh", "1");
+	/* Without the refresh a count lags by up to a per-CPU threshold. */
+	if (write_str("/proc/sys/vm/stat_refresh", "1"))
+		return -1;
 	f = fopen("/proc/vmstat", "r");
 	if (!f)
 		return -1;
@@ -266,6 +273,8 @@ static int count_start(struct counts *c)
 	memset(c, 0, sizeof(*c));
 	c->pins = -vmstat("nr_foll_pin_acquired");
 	c->unpins = -vmstat("nr_foll_pin_released");
+	if (c->pins > 0 || c->unpins > 0)
+		return error("cannot read the FOLL_PIN counts (/proc/sys/vm/stat_refresh, /proc/vmstat)");
 	c->ioctls = -ioctls;
 	/* Enabling resets the profiler's counters. */
 	ret = write_str(TRACING "/function_profile_enabled", "1");
@@ -277,8 +286,8 @@ static int count_start(struct counts *c)
 static int count_stop(struct counts *c)
 {
 	char line[256], name[128], path[128];
+	long long hit, pins, unpins;
 	unsigned int i, cpu;
-	long long hit;
 	FILE *f;
 	int ret;
 
@@ -286,8 +295,12 @@ static int count_stop(struct counts *c)
 	if (ret)
 		return error("cannot stop the function profiler: %s", strerror(-ret));
 	c->ioctls += ioctls;
-	c->pins += vmstat("nr_foll_pin_acquired");
-	c->unpins += vmstat("nr_foll_pin_released");
+	pins = vmstat("nr_foll_pin_acquired");
+	unpins = vmstat("nr_foll_pin_released");
+	if (pins < 0 || unpins < 0)
+		return error("cannot read the FOLL_PIN counts (/proc/sys/vm/stat_refresh, /proc/vmstat)");
+	c->pins += pins;
+	c->unpins += unpins;
 	for (cpu = 0;; cpu++) {
 		snprintf(path, sizeof(path), TRACING "/trace_stat/function%u", cpu);
 		f = fopen(path, "r");
@@ -358,13 +371,13 @@ static int pgsizes(const char *what, const char *path, const char *bdf,
 		bytes += leaf[fields - 3];
 	}
 	fclose(f);
-	printf("bench: pgsize %s %s 4k=%llu 2m=%llu 1g=%llu bytes=%llu\n",
-	       what, path, n[2], n[1], n[0], bytes);
-	fflush(stdout);
 	if (bytes != size)
 		return error("%s %s: the IOMMU's table maps %llu bytes at 0x%llx, not %llu",
 			     what, path, bytes, (unsigned long long)iova,
 			     (unsigned long long)size);
+	printf("bench: pgsize %s %s 4k=%llu 2m=%llu 1g=%llu bytes=%llu\n",
+	       what, path, n[2], n[1], n[0], bytes);
+	fflush(stdout);
 	return 0;
 }
 
@@ -391,7 +404,10 @@ static int bench_pfnmap(void)
 		return error("cannot mmap BAR2: %s", strerror(errno)), 1;
 	printf("bench: meta bar_bytes=%zu rounds=%d\n", bar_size, rounds);
 
-	/* Round -1 warms up and reads the page sizes, round R is counted. */
+	/*
+	 * Round -1 warms up, rounds 0..R-1 are timed, round R is counted; the
+	 * page sizes are read (untimed) in every round but the counted one.
+	 */
 	for (i = -1; i <= rounds; i++) {
 		if (i == rounds && count_start(&cnt))
 			return 1;
@@ -401,7 +417,7 @@ static int bench_pfnmap(void)
 		if (ret)
 			return error("MAP_DMA of %zu bytes: %s", bar_size,
 				     strerror(-ret)), 1;
-		if (i == -1 && pgsizes("bar", "type1", bdf, IOVA, bar_size))
+		if (i < rounds && pgsizes("bar", "type1", bdf, IOVA, bar_size))
 			return 1;
 		t2 = ns();
 		ret = unmap_dma(c.fd, IOVA, bar_size, bar_size);
@@ -446,8 +462,11 @@ static uint64_t entry_iova(int i)
 	return IOVA + (uint64_t)i * REFRESH_STRIDE * pg;
 }
 
-static int side_open(struct side *s)
+/* Open @s's container; in round @round, time or count the registration. */
+static int side_open(struct side *s, int round)
 {
+	struct counts cnt;
+	long long t;
 	int ret;
 
 	if (vfio_pci_find(EDU_VENDOR, EDU_DEVICE, s->bdf, sizeof(s->bdf)))
@@ -457,11 +476,27 @@ static int side_open(struct side *s)
 		return error("%s: container setup failed", s->path);
 	if (s->type != VFIO_KVM_IOMMU)
 		return 0;
-	/* The guest's memory, registered once as a VMM would: GPA -> mem. */
+	/*
+	 * The guest's memory, registered once as a VMM would: GPA -> mem. The
+	 * "shadow" path pins it here, not per map: its own row says what that
+	 * costs.
+	 */
+	if (round == rounds && count_start(&cnt))
+		return -1;
+	t = ns();
 	ret = map_dma(s->c.fd, mem, GPA, MEM_PAGES * pg, RW | s->reg_flags);
+	t = ns() - t;
 	if (ret)
 		return error("%s: registering %d pages: %s", s->path, MEM_PAGES,
 			     strerror(-ret));
+	if (round == rounds) {
+		if (count_stop(&cnt))
+			return -1;
+		count_print("register", s->path, &cnt, 1);
+	} else if (round >= 0) {
+		printf("bench: time register %s %lld\n", s->path, t);
+		fflush(stdout);
+	}
 	return 0;
 }
 
@@ -600,10 +635,10 @@ static int side_round(struct side *s, int round)
 {
 	int ret;
 
-	if (side_open(s))
+	if (side_open(s, round))
 		return -1;
-	if (round == -1) {
-		/* warm-up: what the IOMMU's tables hold for one page and a run */
+	if (round < rounds) {
+		/* untimed, every round but the counted one: the run's IOPTEs */
 		ret = run_map(s);
 		if (ret)
 			return error("%s: run map: %s", s->path, strerror(-ret));
@@ -670,7 +705,7 @@ static int bench_shadow(void)
 	};
 	size_t size;
 	uint8_t *raw;
-	unsigned int k;
+	unsigned int j, n = sizeof(sides) / sizeof(sides[0]);
 	int r;
 
 	if (setup_fs())
@@ -688,19 +723,22 @@ static int bench_shadow(void)
 
 	if (vfio_container_init(&sides[0].c))
 		return error("cannot open a container"), 1;
+	/* Without VFIO_KVM_IOMMU (the base kernel) type1 runs alone. */
 	if (ioctl(sides[0].c.fd, VFIO_CHECK_EXTENSION, VFIO_KVM_IOMMU) != 1) {
 		printf("bench: unsupported shadow\n");
-		vfio_container_cleanup(&sides[0].c);
-		return 0;
+		n = 1;
 	}
 	vfio_container_cleanup(&sides[0].c);
 	printf("bench: meta rounds=%d page_reps=%d run_bytes=%zu run_reps=%d refresh_entries=%d\n",
 	       rounds, PAGE_REPS, size, RUN_REPS, REFRESH_ENTRIES);
 
-	/* Each round runs every path, one after the other. */
+	/*
+	 * Each round runs every path, one after the other, starting with
+	 * another one each round: none always runs first or after another.
+	 */
 	for (r = -1; r <= rounds; r++)
-		for (k = 0; k < sizeof(sides) / sizeof(sides[0]); k++)
-			if (side_round(&sides[k], r))
+		for (j = 0; j < n; j++)
+			if (side_round(&sides[(r + 1 + j) % n], r))
 				return 1;
 	munmap(raw, size + (2 << 20));
 	return 0;

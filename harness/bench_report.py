@@ -2,16 +2,22 @@
 # SPDX-License-Identifier: GPL-2.0
 """make bench: the report of guest/vfio_bench.c's runs on two kernels.
 
-    bench_report.py <base lines> <patched lines> [--date D]
+    bench_report.py <base lines> <patched lines> [--date D] [--source S]
 
-Every ratio compares the same work on both sides. Each time is the median
-of the rounds with their minimum and maximum; a ratio is the ratio of the
-medians, with the lowest and highest ratio of one round's pair (the shadow
-paths run in the same round as type1, on the same kernel) or, across the
-two kernels of the PFNMAP bench, of the extremes (base min / patched max,
-base max / patched min). Counts (per operation, from the function profiler
-and /proc/vmstat) and the IOMMU page sizes (from intel-iommu's debugfs
-dump of the page table) do not depend on TCG.
+--source says what was measured (the commit, the series' hash, the base).
+
+Each ratio says what it compares. type1 / shadow-od is the same work on
+both sides (both pin per map); type1 / shadow leaves the shadow's pins to
+the registration of the memory, which has a row of its own (once per VM).
+Each time is the median of the rounds with their minimum and maximum; a
+ratio is the ratio of the medians, with the lowest and highest ratio of
+one round's pair (the shadow paths run in the same round as type1, on the
+same kernel, taking turns at running first) or, across the two kernels
+(the PFNMAP bench, and type1 on RAM base against patched), of the
+extremes (base min / patched max, base max / patched min). Counts (per
+operation, from the function profiler and /proc/vmstat) and the IOMMU
+page sizes (from intel-iommu's debugfs dump of the page table, read in
+every round and the same in all) do not depend on TCG.
 
 Targets:
   1. strict PFNMAP: MAP_DMA + UNMAP_DMA of the BAR at least 100x faster
@@ -22,6 +28,7 @@ Targets:
      shadowed 4 MiB run mapped with large IOMMU pages only.
 Exit status 1 if a target is missed or a run's lines are missing or bad.
 """
+import io
 import re
 import statistics
 import sys
@@ -50,11 +57,14 @@ def parse(path):
         elif kind == "time" and len(words) >= 4:
             parts = kv(words[4:], line)
             out["time"].setdefault((words[1], words[2]), []).append((int(words[3]), parts))
-        elif kind in ("count", "pgsize") and len(words) >= 3:
+        elif kind == "count" and len(words) >= 3:
             key = (words[1], words[2])
             if key in out[kind]:
                 raise Bad(f"{path}: two {kind} lines for {' '.join(key)}")
             out[kind][key] = kv(words[3:], line)
+        elif kind == "pgsize" and len(words) >= 3:
+            # one per round but the counted one
+            out[kind].setdefault((words[1], words[2]), []).append(kv(words[3:], line))
         else:
             out["other"].append(line)
     return out
@@ -87,6 +97,18 @@ def fmt_count(c):
 
 def fmt_pgsize(p):
     return f"4k={p['4k']:g} 2m={p['2m']:g} 1g={p['1g']:g}"
+
+
+def pgsize(d, key, path):
+    """The IOPTE sizes of @key, read in each of the rounds: all the same."""
+    seen = need(d["pgsize"], key, "IOMMU page sizes", path)
+    want = meta(d, "rounds", path) + 1     # the warm-up and every timed round
+    if len(seen) != want:
+        raise Bad(f"{path}: {' '.join(key)}: page sizes read in {len(seen)} rounds, not {want}")
+    if any(g != seen[0] for g in seen):
+        raise Bad(f"{path}: {' '.join(key)}: the page sizes differ between rounds: "
+                  + ", ".join(fmt_pgsize(g) for g in seen))
+    return seen[0], len(seen)
 
 
 def meta(d, key, path):
@@ -138,9 +160,10 @@ def pfnmap(base, patched, bpath, ppath):
           f" {'meets' if ok else 'MISSES'} the >= {PFNMAP_TARGET:.0f}x target")
     for name, d, path in (("base 6.12", base, bpath), ("patched", patched, ppath)):
         c = need(d["count"], key, "counts", path)
-        g = need(d["pgsize"], key, "IOMMU page sizes", path)
+        g, n = pgsize(d, key, path)
         print(f"  {name:10} per map + unmap: {fmt_count(c)}")
-        print(f"  {'':10} IOPTEs mapping the BAR (intel-iommu debugfs): {fmt_pgsize(g)}")
+        print(f"  {'':10} IOPTEs mapping the BAR (intel-iommu debugfs, the same in all"
+              f" {n} rounds read): {fmt_pgsize(g)}")
     return ok
 
 
@@ -154,66 +177,101 @@ CASES = (
 )
 PATHS = {
     "type1": "type1 MAP_DMA/UNMAP_DMA (QEMU's emulation today)",
+    "type1-base": "type1 on the base 6.12 kernel",
     "shadow": "shadow, memory pinned at registration",
     "shadow-od": "shadow, memory pinned on demand (per map, as type1)",
     "shadow-ioctl": "shadow, pinned, one test ioctl per entry",
 }
+# What each ratio against type1 compares.
+RATIOS = {
+    "shadow": "type1 / shadow (shadow's pins made at registration)",
+    "shadow-od": "type1 / shadow-od (the same work: both pin per map)",
+    "shadow-ioctl": "type1 / shadow-ioctl (pins at registration)",
+}
 
 
-def shadow(d, path):
+def rounds_of(d, key, path):
+    times = [r[0] for r in need(d["time"], key, "times", path)]
+    if len(times) != meta(d, "rounds", path):
+        raise Bad(f"{path}: {' '.join(key)}: {len(times)} rounds, meta says"
+                  f" {meta(d, 'rounds', path)}")
+    return times
+
+
+def shadow(base, d, bpath, path):
     if any(line == "bench: unsupported shadow" for line in d["other"]):
         raise Bad(f"{path}: the patched kernel has no VFIO_KVM_IOMMU")
     n, rounds = meta(d, "refresh_entries", path), meta(d, "rounds", path)
-    print(f"\n2. VFIO_KVM_IOMMU shadowing against type1, patched kernel, edu in the container,"
-          f" {rounds} rounds, every path in each round; per operation, median (min .. max)")
+    for key in ("page_reps", "run_bytes", "run_reps", "refresh_entries"):
+        if meta(base, key, bpath) != meta(d, key, path):
+            raise Bad(f"{key} is {meta(base, key, bpath)} on base, {meta(d, key, path)} patched")
+    print(f"\n2. VFIO_KVM_IOMMU shadowing against type1, edu in the container, {rounds}"
+          " rounds on the patched kernel, every path in each round (each round starting with"
+          " another), and type1 alone on the base kernel; per operation, median (min .. max)")
     ok = True
+    print(f"\n  registering the {meta(d, 'run_bytes', path) >> 20} MiB of guest memory"
+          " (once per VM; type1 has no registration):")
+    for p in ("shadow", "shadow-od"):
+        print(f"    {PATHS[p]:52} {fmt_time(rounds_of(d, ('register', p), path))}")
+        print(f"    {'':52} {fmt_count(need(d['count'], ('register', p), 'counts', path))}")
     for case, title, paths in CASES:
         print(f"\n  {title.format(n=n)}:")
-        times = {p: [r[0] for r in need(d["time"], (case, p), "times", path)] for p in paths}
-        for p in paths:
-            if len(times[p]) != rounds:
-                raise Bad(f"{path}: {case}: {len(times[p])} {p} rounds, meta says {rounds}")
-        for p in paths:
-            print(f"    {PATHS[p]:52} {fmt_time(times[p])}")
-            print(f"    {'':52} {fmt_count(need(d['count'], (case, p), 'counts', path))}")
+        times = {p: rounds_of(d, (case, p), path) for p in paths}
+        base_t1 = rounds_of(base, (case, "type1"), bpath)
+        for p in ("type1-base",) + paths:
+            src, srcpath, key = (base, bpath, "type1") if p == "type1-base" else (d, path, p)
+            print(f"    {PATHS[p]:52} {fmt_time(base_t1 if p == 'type1-base' else times[p])}")
+            print(f"    {'':52} {fmt_count(need(src['count'], (case, key), 'counts', srcpath))}")
             if case == "run":
-                g = need(d["pgsize"], (case, p), "IOMMU page sizes", path)
-                print(f"    {'':52} IOPTEs: {fmt_pgsize(g)}")
+                g, nr = pgsize(src, (case, key), srcpath)
+                print(f"    {'':52} IOPTEs (the same in all {nr} rounds read): {fmt_pgsize(g)}")
                 if p == "shadow":
                     large = g["2m"] + g["1g"] > 0 and g["4k"] == 0
                     ok &= large
                     print(f"    {'':52} the run in large IOMMU pages only:"
                           f" {'yes' if large else 'NO'} (target)")
         for p in paths[1:]:
-            if len(times[p]) != len(times["type1"]):
-                raise Bad(f"{path}: {case}: {len(times['type1'])} type1 rounds,"
-                          f" {len(times[p])} {p} rounds")
             target = REFRESH_TARGET if (case, p) == ("refresh", "shadow") else None
-            ok &= ratio_line(f"type1 / {p}", times["type1"], times[p], target)
+            ok &= ratio_line(RATIOS[p], times["type1"], times[p], target)
+        # two kernels, two boots: no round pairs, the extremes instead
+        r = statistics.median(base_t1) / statistics.median(times["type1"])
+        print(f"  {'type1, base / patched (the series leaves type1 RAM mappings alone)':58}"
+              f" {r:8.2f}x  (extremes {min(base_t1) / max(times['type1']):.2f}x .."
+              f" {max(base_t1) / min(times['type1']):.2f}x)")
     return ok
 
 
 def main():
     args = sys.argv[1:]
-    date = None
-    if "--date" in args:
-        i = args.index("--date")
-        if i + 1 >= len(args):
-            sys.exit(__doc__)
-        date = args[i + 1]
-        del args[i:i + 2]
+    opts = {}
+    for opt in ("--date", "--source"):
+        if opt in args:
+            i = args.index(opt)
+            if i + 1 >= len(args):
+                sys.exit(__doc__)
+            opts[opt] = args[i + 1]
+            del args[i:i + 2]
     if len(args) != 2:
         sys.exit(__doc__)
     bpath, ppath = args
+    # Nothing of a bad run is printed but why it is bad.
+    report, sys.stdout = sys.stdout, io.StringIO()
     try:
         base, patched = parse(bpath), parse(ppath)
-        if date:
-            print(f"make bench, {date} (QEMU TCG, q35 with intel-iommu, one vCPU)\n")
+        if "--date" in opts:
+            print(f"make bench, {opts['--date']} (QEMU TCG, q35 with intel-iommu, one vCPU)")
+        if "--source" in opts:
+            print(opts["--source"])
+        if opts:
+            print()
         ok = pfnmap(base, patched, bpath, ppath)
-        ok &= shadow(patched, ppath)
+        ok &= shadow(base, patched, bpath, ppath)
     except (Bad, ValueError, KeyError, ZeroDivisionError) as e:
+        sys.stdout = report
         print(f"bench report: {e}")
         return 1
+    text, sys.stdout = sys.stdout.getvalue(), report
+    print(text, end="")
     return 0 if ok else 1
 
 

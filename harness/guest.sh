@@ -324,7 +324,14 @@ bench)
 				die "$k: vfio_bench $b did not finish with 0 (QEMU exited $(cat "$RUN/qemu.rc"), see $RUN/tap.log)"
 		done
 	done
+	# What was measured: the commit (and whether the work tree differed),
+	# the series (BASE and every patch: harness/lib.sh series_hash), the
+	# base kernel.
+	rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no git")
+	[ -n "$(git -C "$ROOT" status --porcelain -- patches harness guest configs BASE 2>/dev/null)" ] &&
+		rev="$rev with uncommitted changes"
 	python3 "$HARNESS/bench_report.py" --date "$(date -u '+%Y-%m-%d %H:%M UTC')" \
+		--source "commit $rev, series sha256 $(series_hash | cut -c1-16), base $(. "$ROOT/BASE"; echo "$PACKAGE $VERSION")" \
 		"$BUILD/bench-base.txt" "$BUILD/bench-patched.txt" | tee "$RESULTS/bench.txt"
 	;;
 run)

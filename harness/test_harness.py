@@ -812,37 +812,54 @@ class KlogTest(unittest.TestCase):
 class BenchReportTest(unittest.TestCase):
     """bench_report.py: like-for-like ratios with spreads, bad runs fail."""
 
+    META = "bench: meta rounds=3 page_reps=256 run_bytes=4194304 run_reps=8 refresh_entries=256"
+
     @staticmethod
-    def patched(type1=30000, shadow=10000, refresh_shadow=1000000, rounds=3,
-                drop=None, extra=()):
-        out = ["bench: meta bar_bytes=1073741824 rounds=3",
-               "bench: pgsize bar type1 4k=0 2m=0 1g=1 bytes=1073741824",
-               "bench: count bar type1 pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2",
-               "bench: meta rounds=3 page_reps=256 run_bytes=4194304 run_reps=8 refresh_entries=256"]
-        out += [f"bench: time bar type1 {90000 + r} map=20000 unmap={70000 + r}" for r in range(rounds)]
+    def shadow_lines(paths, type1=30000, shadow=10000, refresh_shadow=1000000, rounds=3,
+                     run_pgsize="4k=0 2m=2 1g=0"):
+        out = []
         for r in range(rounds):
             for p, t in (("type1", type1), ("shadow", shadow), ("shadow-od", 2 * shadow)):
+                if p not in paths:
+                    continue
                 out.append(f"bench: time page {p} {t + r}")
                 out.append(f"bench: time run {p} {t + r}")
                 out.append(f"bench: time refresh {p} {refresh_shadow * (12 if p == 'type1' else 1) + r}")
-            out.append(f"bench: time refresh shadow-ioctl {2 * refresh_shadow + r}")
-        for p in ("type1", "shadow", "shadow-od"):
-            out.append(f"bench: pgsize run {p} 4k=0 2m=2 1g=0 bytes=4194304")
-            for c in ("page", "run", "refresh"):
+                if p != "type1":
+                    out.append(f"bench: time register {p} {5 * t + r}")
+            if "shadow" in paths:
+                out.append(f"bench: time refresh shadow-ioctl {2 * refresh_shadow + r}")
+        for p in paths:
+            out += [f"bench: pgsize run {p} {run_pgsize} bytes=4194304"] * (rounds + 1)
+            for c in ("page", "run", "refresh") + (() if p == "type1" else ("register",)):
                 out.append(f"bench: count {c} {p} pins=1 unpins=1 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2")
-        out.append("bench: count refresh shadow-ioctl pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=256")
+        if "shadow" in paths:
+            out.append("bench: count refresh shadow-ioctl pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=256")
+        return out
+
+    @classmethod
+    def patched(cls, type1=30000, shadow=10000, refresh_shadow=1000000, rounds=3,
+                drop=None, extra=()):
+        out = ["bench: meta bar_bytes=1073741824 rounds=3",
+               "bench: count bar type1 pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2",
+               cls.META]
+        out += ["bench: pgsize bar type1 4k=0 2m=0 1g=1 bytes=1073741824"] * (rounds + 1)
+        out += [f"bench: time bar type1 {90000 + r} map=20000 unmap={70000 + r}" for r in range(rounds)]
+        out += cls.shadow_lines(("type1", "shadow", "shadow-od"), type1, shadow, refresh_shadow,
+                                rounds)
         out = [l for l in out if not (drop and drop in l)]
         return out + list(extra)
 
-    BASE = ["bench: meta bar_bytes=1073741824 rounds=3",
-            "bench: pgsize bar type1 4k=262144 2m=0 1g=0 bytes=1073741824",
-            "bench: count bar type1 pins=0 unpins=0 map=262144 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2",
-            "bench: time bar type1 2000000000 map=1900000000 unmap=100000000",
-            "bench: time bar type1 2100000000 map=2000000000 unmap=100000000",
-            "bench: time bar type1 1900000000 map=1800000000 unmap=100000000",
-            "bench: unsupported shadow"]
+    BAR_BASE = ["bench: meta bar_bytes=1073741824 rounds=3",
+                "bench: count bar type1 pins=0 unpins=0 map=262144 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2",
+                "bench: time bar type1 2000000000 map=1900000000 unmap=100000000",
+                "bench: time bar type1 2100000000 map=2000000000 unmap=100000000",
+                "bench: time bar type1 1900000000 map=1800000000 unmap=100000000"] + \
+        ["bench: pgsize bar type1 4k=262144 2m=0 1g=0 bytes=1073741824"] * 4
+    BASE = BAR_BASE + ["bench: unsupported shadow", META] + \
+        shadow_lines.__func__(("type1",), type1=27000)
 
-    def report(self, patched, base=None):
+    def report(self, patched, base=None, extra=()):
         with tempfile.TemporaryDirectory() as d:
             paths = []
             for name, lines in (("base", base or self.BASE), ("patched", patched)):
@@ -850,7 +867,8 @@ class BenchReportTest(unittest.TestCase):
                 with open(paths[-1], "w") as f:
                     f.write("\n".join(lines) + "\n")
             p = subprocess.run([sys.executable, os.path.join(HERE, "bench_report.py"),
-                                "--date", "today", *paths], capture_output=True, text=True)
+                                "--date", "today", *extra, *paths], capture_output=True,
+                               text=True)
             return p.returncode, p.stdout
 
     def test_ratios_spreads_counts_and_page_sizes(self):
@@ -858,9 +876,11 @@ class BenchReportTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("make bench, today", out)
         # refresh: type1 10x the shadow per round: the target is met
-        self.assertRegex(out, r"type1 / shadow +12\.0x  \(rounds 12\.0x \.\. 12\.0x\)  meets")
+        self.assertRegex(out, r"type1 / shadow \(shadow's pins made at registration\) +12\.0x"
+                         r"  \(rounds 12\.0x \.\. 12\.0x\)  meets")
         self.assertRegex(out, r"base / patched: \d+x \(extremes \d+x \.\. \d+x\)")
-        self.assertIn("IOPTEs mapping the BAR (intel-iommu debugfs): 4k=262144 2m=0 1g=0", out)
+        self.assertIn("IOPTEs mapping the BAR (intel-iommu debugfs, the same in all 4 rounds"
+                      " read): 4k=262144 2m=0 1g=0", out)
         self.assertIn("ioctls=256", out)
         # a time: median (min .. max) over the rounds
         self.assertIn("30.00 us (30.00 .. 30.00)", out)
@@ -887,7 +907,9 @@ class BenchReportTest(unittest.TestCase):
         lines = [l for l in self.patched() if l != "bench: time page shadow 10002"]
         rc, out = self.report(lines)
         self.assertEqual(rc, 1, out)
-        self.assertIn("page: 2 shadow rounds, meta says 3", out)
+        self.assertIn("page shadow: 2 rounds, meta says 3", out)
+        # and a bad run prints no figure, only why
+        self.assertNotIn("us (", out)
 
     def test_shadow_run_in_small_pages_fails(self):
         rc, out = self.report([l.replace("pgsize run shadow 4k=0 2m=2", "pgsize run shadow 4k=1024 2m=0")
@@ -901,8 +923,38 @@ class BenchReportTest(unittest.TestCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("2 BAR rounds, meta says 3", out)
 
+    def test_like_for_like_labels_registration_and_base_type1(self):
+        rc, out = self.report(self.patched(), extra=["--source", "main abc123, series sha256 f00"])
+        self.assertEqual(rc, 0, out)
+        self.assertIn("main abc123, series sha256 f00", out)
+        self.assertIn("type1 / shadow-od (the same work: both pin per map)", out)
+        self.assertIn("type1 / shadow (shadow's pins made at registration)", out)
+        self.assertRegex(out, r"registering the 4 MiB of guest memory.*\n +shadow, memory pinned"
+                         r" at registration +50\.00 us")
+        # type1 on the base kernel: its own row, and base / patched by extremes
+        self.assertRegex(out, r"type1 on the base 6\.12 kernel +27\.00 us")
+        self.assertRegex(out, r"type1, base / patched .* +0\.90x  \(extremes 0\.90x \.\. 0\.90x\)")
+
+    def test_page_sizes_must_agree_in_every_round(self):
+        lines = self.patched()
+        i = lines.index("bench: pgsize run shadow 4k=0 2m=2 1g=0 bytes=4194304")
+        lines[i + 2] = "bench: pgsize run shadow 4k=512 2m=1 1g=0 bytes=4194304"
+        rc, out = self.report(lines)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("the page sizes differ between rounds", out)
+        # ... and are read in every round
+        lines = self.patched()
+        lines.remove("bench: pgsize bar type1 4k=0 2m=0 1g=1 bytes=1073741824")
+        rc, out = self.report(lines)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("page sizes read in 3 rounds, not 4", out)
+
+    def test_base_without_type1_figures_fails(self):
+        rc, out = self.report(self.patched(), base=self.BAR_BASE + ["bench: unsupported shadow"])
+        self.assertEqual(rc, 1, out)
+
     def test_patched_kernel_without_shadow_fails(self):
-        rc, out = self.report(self.BASE[:6] + ["bench: unsupported shadow"])
+        rc, out = self.report(self.BAR_BASE + ["bench: unsupported shadow"])
         self.assertEqual(rc, 1)
         self.assertIn("no VFIO_KVM_IOMMU", out)
 
