@@ -27,6 +27,11 @@
  *              per entry in the kernel (one test ioctl for all: KVM makes
  *              these calls from its RPCIT intercept, with no ioctl at all),
  *              and, as "shadow-ioctl", one test ioctl per entry
+ *     refresh-same  a global refresh over SAME_ENTRIES live entries, none
+ *              of them changed (what a guest does after "insufficient
+ *              resources"): one shadow map per entry, in one test ioctl.
+ *              Shadow paths only: QEMU's type1 emulation compares each
+ *              entry with its own cache in userspace and makes no ioctl
  *   Shadow paths: "shadow" on memory registered pinned (the default: pinned
  *   once at registration, so no pin per map) and "shadow-od" on memory
  *   registered with VFIO_DMA_MAP_FLAG_ON_DEMAND (pinned per map, as type1).
@@ -78,6 +83,7 @@
 #define RUN_REPS	8		/* 4 MiB runs per round */
 #define REFRESH_ENTRIES	256
 #define REFRESH_STRIDE	16		/* pages between two entries' IOVAs */
+#define SAME_ENTRIES	65536		/* VFIO_KVM_IOMMU_TEST_REFRESH_MAX */
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define TRACING		"/sys/kernel/tracing"
@@ -602,6 +608,35 @@ static int refresh_clear(struct side *s)
 	return unmap_dma(s->c.fd, IOVA, n * pg, REFRESH_ENTRIES * pg);
 }
 
+/*
+ * The global refresh: SAME_ENTRIES entries at REFRESH_STRIDE pages apart,
+ * each mapping a page of the memory; set up (@fresh) or refreshed with
+ * what they already map.
+ */
+static int refresh_same(struct side *s, bool fresh)
+{
+	static struct vfio_kvm_iommu_test_entry e[SAME_ENTRIES];
+	struct vfio_kvm_iommu_test_cmd cmd = {
+		.op = VFIO_KVM_IOMMU_TEST_REFRESH,
+		.npages = SAME_ENTRIES,
+		.entries = (uintptr_t)e,
+	};
+	int i, ret;
+
+	if (fresh)
+		for (i = 0; i < SAME_ENTRIES; i++) {
+			e[i].iova = entry_iova(i);
+			e[i].gpa = GPA + (uint64_t)(i % MEM_PAGES) * pg;
+		}
+	ret = shadow_cmd(s->c.fd, &cmd);
+	return !ret && cmd.npages != SAME_ENTRIES ? -EIO : ret;
+}
+
+static int op_refresh_same(struct side *s, int i)
+{
+	return refresh_same(s, false);
+}
+
 /* @reps operations @op, timed (rounds 0..R-1) or counted (round R). */
 static int measure(struct side *s, const char *what, const char *path,
 		   int (*op)(struct side *, int), int reps, int round)
@@ -669,6 +704,20 @@ static int side_round(struct side *s, int round)
 	if (ret)
 		return error("%s: removing the refresh entries: %s", s->path,
 			     strerror(-ret));
+	if (is_shadow(s)) {
+		ret = refresh_same(s, true);
+		if (ret)
+			return error("%s: mapping %d entries: %s", s->path,
+				     SAME_ENTRIES, strerror(-ret));
+		if (measure(s, "refresh-same", s->path, op_refresh_same, 1,
+			    round))
+			return -1;
+		ret = shadow_unmap(s->c.fd, IOVA,
+				   (uint64_t)SAME_ENTRIES * REFRESH_STRIDE);
+		if (ret)
+			return error("%s: removing %d entries: %s", s->path,
+				     SAME_ENTRIES, strerror(-ret));
+	}
 	side_close(s);
 	return 0;
 }
@@ -729,8 +778,8 @@ static int bench_shadow(void)
 		n = 1;
 	}
 	vfio_container_cleanup(&sides[0].c);
-	printf("bench: meta rounds=%d page_reps=%d run_bytes=%zu run_reps=%d refresh_entries=%d\n",
-	       rounds, PAGE_REPS, size, RUN_REPS, REFRESH_ENTRIES);
+	printf("bench: meta rounds=%d page_reps=%d run_bytes=%zu run_reps=%d refresh_entries=%d same_entries=%d\n",
+	       rounds, PAGE_REPS, size, RUN_REPS, REFRESH_ENTRIES, SAME_ENTRIES);
 
 	/*
 	 * Each round runs every path, one after the other, starting with

@@ -812,11 +812,12 @@ class KlogTest(unittest.TestCase):
 class BenchReportTest(unittest.TestCase):
     """bench_report.py: like-for-like ratios with spreads, bad runs fail."""
 
-    META = "bench: meta rounds=3 page_reps=256 run_bytes=4194304 run_reps=8 refresh_entries=256"
+    META = ("bench: meta rounds=3 page_reps=256 run_bytes=4194304 run_reps=8 refresh_entries=256"
+            " same_entries=65536")
+    SAME = "pins=0 unpins=0 map=0 unmap=0 sync=0 sync_map=0 qi=0 ioctls=1"
 
     @staticmethod
-    def shadow_lines(paths, type1=30000, shadow=10000, refresh_shadow=1000000, rounds=3,
-                     run_pgsize="4k=0 2m=2 1g=0"):
+    def shadow_lines(paths, type1=30000, shadow=10000, refresh_shadow=1000000, rounds=3):
         out = []
         for r in range(rounds):
             for p, t in (("type1", type1), ("shadow", shadow), ("shadow-od", 2 * shadow)):
@@ -827,12 +828,16 @@ class BenchReportTest(unittest.TestCase):
                 out.append(f"bench: time refresh {p} {refresh_shadow * (12 if p == 'type1' else 1) + r}")
                 if p != "type1":
                     out.append(f"bench: time register {p} {5 * t + r}")
+                    out.append(f"bench: time refresh-same {p} {65536 * 500 + r}")
             if "shadow" in paths:
                 out.append(f"bench: time refresh shadow-ioctl {2 * refresh_shadow + r}")
         for p in paths:
+            run_pgsize = "4k=0 2m=2 1g=0" if p == "type1" else "4k=1024 2m=0 1g=0"
             out += [f"bench: pgsize run {p} {run_pgsize} bytes=4194304"] * (rounds + 1)
             for c in ("page", "run", "refresh") + (() if p == "type1" else ("register",)):
                 out.append(f"bench: count {c} {p} pins=1 unpins=1 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2")
+            if p != "type1":
+                out.append(f"bench: count refresh-same {p} {BenchReportTest.SAME}")
         if "shadow" in paths:
             out.append("bench: count refresh shadow-ioctl pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=256")
         return out
@@ -911,11 +916,37 @@ class BenchReportTest(unittest.TestCase):
         # and a bad run prints no figure, only why
         self.assertNotIn("us (", out)
 
-    def test_shadow_run_in_small_pages_fails(self):
-        rc, out = self.report([l.replace("pgsize run shadow 4k=0 2m=2", "pgsize run shadow 4k=1024 2m=0")
+    def test_shadow_run_in_large_pages_fails(self):
+        rc, out = self.report(self.patched())
+        self.assertEqual(rc, 0, out)
+        self.assertIn("page-sized IOPTEs only, each page removable: yes", out)
+        # a large IOPTE could only be removed whole, neighbours and all
+        rc, out = self.report([l.replace("pgsize run shadow-od 4k=1024 2m=0",
+                                         "pgsize run shadow-od 4k=512 2m=1")
                                for l in self.patched()])
         self.assertEqual(rc, 1, out)
-        self.assertIn("the run in large IOMMU pages only: NO", out)
+        self.assertIn("page-sized IOPTEs only, each page removable: NO", out)
+
+    def test_refresh_of_unchanged_entries_must_touch_nothing(self):
+        rc, out = self.report(self.patched())
+        self.assertEqual(rc, 0, out)
+        self.assertRegex(out, r"a global refresh over 65536 live entries, none of them changed")
+        self.assertRegex(out, r"per entry 500 ns \(500 \.\. 500\)")
+        self.assertIn("no pin, IOMMU call or IOTLB sync: yes (target)", out)
+        # today's code unmapped, synced, unpinned and mapped every entry again
+        today = "pins=1 unpins=1 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=1"
+        rc, out = self.report([l.replace(f"refresh-same shadow-od {self.SAME}",
+                                         f"refresh-same shadow-od {today}")
+                               for l in self.patched()])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("NO: pins, unpins, map, unmap, sync, sync_map, qi (target)", out)
+        # its figures are required, and so is the number of entries
+        for drop in ("time refresh-same shadow ", "count refresh-same shadow-od"):
+            rc, out = self.report(self.patched(drop=drop))
+            self.assertEqual(rc, 1, (drop, out))
+        rc, out = self.report([l.replace(" same_entries=65536", "") for l in self.patched()])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("no meta same_entries", out)
 
     def test_rounds_other_than_meta_fail(self):
         lines = [l for l in self.patched() if "time bar type1 90002" not in l]
@@ -938,7 +969,7 @@ class BenchReportTest(unittest.TestCase):
 
     def test_page_sizes_must_agree_in_every_round(self):
         lines = self.patched()
-        i = lines.index("bench: pgsize run shadow 4k=0 2m=2 1g=0 bytes=4194304")
+        i = lines.index("bench: pgsize run shadow 4k=1024 2m=0 1g=0 bytes=4194304")
         lines[i + 2] = "bench: pgsize run shadow 4k=512 2m=1 1g=0 bytes=4194304"
         rc, out = self.report(lines)
         self.assertEqual(rc, 1, out)
