@@ -177,13 +177,14 @@ kunit_args() {
 S390_KUNIT_OUT=$OUT/kunit-s390
 KUNIT_PY=$KSRC/tools/testing/kunit/kunit.py
 # s390_kunit_args <kunit-s390|kunit-s390-module>: kunit.py's common
-# arguments for an s390 configuration, in the array kargs. QEMU adds a zPCI
-# function (virtio-rng-pci) that the KVM-VFIO suite binds to vfio-pci.
+# arguments for an s390 configuration, in the array kargs. QEMU adds two
+# zPCI functions (virtio-rng-pci) that the KVM-VFIO suite binds to
+# vfio-pci (the second for attach_one_group).
 s390_kunit_args() {
 	kunit_args s390
 	kargs+=(--arch=s390 --cross_compile=s390x-linux-gnu-
 		--make_options CC="ccache s390x-linux-gnu-gcc"
-		--qemu_args="-device virtio-rng-pci"
+		--qemu_args="-device virtio-rng-pci -device virtio-rng-pci"
 		--kunitconfig="$CONFIGS/kunit-debug.kunitconfig"
 		--kunitconfig="$CONFIGS/s390-guest.config")
 	case $1 in
