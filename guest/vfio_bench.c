@@ -705,9 +705,19 @@ static int side_round(struct side *s, int round)
 		return error("%s: removing the refresh entries: %s", s->path,
 			     strerror(-ret));
 	if (is_shadow(s)) {
+		struct vfio_kvm_iommu_test_cmd st = {
+			.op = VFIO_KVM_IOMMU_TEST_STATS,
+		};
+
 		ret = refresh_same(s, true);
 		if (ret)
 			return error("%s: mapping %d entries: %s", s->path,
+				     SAME_ENTRIES, strerror(-ret));
+		/* They are live: what the refresh is to leave alone */
+		ret = shadow_cmd(s->c.fd, &st);
+		if (ret || st.shadow_pages != SAME_ENTRIES)
+			return error("%s: %llu pages shadowed, not the %d entries (%s)",
+				     s->path, (unsigned long long)st.shadow_pages,
 				     SAME_ENTRIES, strerror(-ret));
 		if (measure(s, "refresh-same", s->path, op_refresh_same, 1,
 			    round))

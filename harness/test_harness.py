@@ -921,11 +921,17 @@ class BenchReportTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn("page-sized IOPTEs only, each page removable: yes", out)
         # a large IOPTE could only be removed whole, neighbours and all
-        rc, out = self.report([l.replace("pgsize run shadow-od 4k=1024 2m=0",
-                                         "pgsize run shadow-od 4k=512 2m=1")
+        for p in ("shadow", "shadow-od"):
+            rc, out = self.report([l.replace(f"pgsize run {p} 4k=1024 2m=0",
+                                             f"pgsize run {p} 4k=512 2m=1")
+                                   for l in self.patched()])
+            self.assertEqual(rc, 1, (p, out))
+            self.assertIn("page-sized IOPTEs only, each page removable: NO", out)
+        # without huge pages behind the run the target proves nothing
+        rc, out = self.report([l.replace("pgsize run type1 4k=0 2m=2", "pgsize run type1 4k=1024 2m=0")
                                for l in self.patched()])
         self.assertEqual(rc, 1, out)
-        self.assertIn("page-sized IOPTEs only, each page removable: NO", out)
+        self.assertIn("no huge pages behind it", out)
 
     def test_refresh_of_unchanged_entries_must_touch_nothing(self):
         rc, out = self.report(self.patched())
@@ -947,6 +953,17 @@ class BenchReportTest(unittest.TestCase):
         rc, out = self.report([l.replace(" same_entries=65536", "") for l in self.patched()])
         self.assertEqual(rc, 1, out)
         self.assertIn("no meta same_entries", out)
+        # counters that count nothing cannot prove "none"
+        rc, out = self.report([l.replace("count refresh shadow pins=1 unpins=1 map=1",
+                                         "count refresh shadow pins=1 unpins=1 map=0")
+                               for l in self.patched()])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("cannot show that refresh-same makes none", out)
+        rc, out = self.report([l.replace(f"refresh-same shadow {self.SAME}",
+                                         f"refresh-same shadow {self.SAME[:-1]}2")
+                               for l in self.patched()])
+        self.assertEqual(rc, 1, out)
+        self.assertIn("counted 2 ioctls, not 1", out)
 
     def test_rounds_other_than_meta_fail(self):
         lines = [l for l in self.patched() if "time bar type1 90002" not in l]
