@@ -32,6 +32,12 @@
  *              resources"): one shadow map per entry, in one test ioctl.
  *              Shadow paths only: QEMU's type1 emulation compares each
  *              entry with its own cache in userspace and makes no ioctl
+ *     release  VFIO_IOMMU_UNMAP_DMA of a 4 GiB registration (on demand)
+ *              that RELEASE_ENTRIES shadow entries use, scattered over its
+ *              GPAs and at IOVAs two pages apart; and, as "release-other",
+ *              of a one-page registration with one entry while those stay.
+ *              shadow-od only (memory pinned up front would pin 4 GiB);
+ *              the 4 GiB are a 64 MiB memfd mapped 64 times over
  *   Shadow paths: "shadow" on memory registered pinned (the default: pinned
  *   once at registration, so no pin per map) and "shadow-od" on memory
  *   registered with VFIO_DMA_MAP_FLAG_ON_DEMAND (pinned per map, as type1).
@@ -58,6 +64,7 @@
  *
  * Built against the patched tree's selftest library, like vfio_demo.c.
  */
+#define _GNU_SOURCE	/* memfd_create() */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -84,6 +91,11 @@
 #define REFRESH_ENTRIES	256
 #define REFRESH_STRIDE	16		/* pages between two entries' IOVAs */
 #define SAME_ENTRIES	65536		/* VFIO_KVM_IOMMU_TEST_REFRESH_MAX */
+#define REL_BYTES	(4ull << 30)	/* the registration release removes */
+#define REL_MEMFD	(64ull << 20)	/* the memory behind it, mapped over */
+#define REL_ENTRIES	100000
+#define REL_GPA		(1ull << 36)
+#define REL_IOVA	(1ull << 36)
 
 #define DEBUGFS		"/sys/kernel/debug"
 #define TRACING		"/sys/kernel/tracing"
@@ -460,6 +472,7 @@ struct side {
 };
 
 static uint8_t *mem;
+static uint8_t *rel_mem;	/* REL_BYTES of address space */
 static size_t pg;
 static uint32_t set_a[REFRESH_ENTRIES], set_b[REFRESH_ENTRIES];
 
@@ -637,6 +650,69 @@ static int op_refresh_same(struct side *s, int i)
 	return refresh_same(s, false);
 }
 
+/* The release case's registrations and entries, set up afresh each time */
+static int release_setup(struct side *s)
+{
+	static struct vfio_kvm_iommu_test_entry e[SAME_ENTRIES];
+	struct vfio_kvm_iommu_test_cmd st = { .op = VFIO_KVM_IOMMU_TEST_STATS };
+	uint64_t rel_pages = REL_BYTES / pg, n, i, done;
+	int ret;
+
+	ret = map_dma(s->c.fd, rel_mem, REL_GPA, REL_BYTES, RW | s->reg_flags);
+	if (!ret)
+		ret = map_dma(s->c.fd, mem, REL_GPA + REL_BYTES, pg,
+			      RW | s->reg_flags);
+	for (done = 0; !ret && done < REL_ENTRIES; done += n) {
+		struct vfio_kvm_iommu_test_cmd cmd = {
+			.op = VFIO_KVM_IOMMU_TEST_REFRESH,
+			.entries = (uintptr_t)e,
+		};
+
+		n = REL_ENTRIES - done < SAME_ENTRIES ? REL_ENTRIES - done :
+							SAME_ENTRIES;
+		for (i = 0; i < n; i++) {
+			e[i].iova = REL_IOVA + (done + i) * 2 * pg;
+			/* 41 is odd: distinct pages, spread over all 4 GiB */
+			e[i].gpa = REL_GPA + (done + i) * 41 % rel_pages * pg;
+		}
+		cmd.npages = n;
+		ret = shadow_cmd(s->c.fd, &cmd);
+		if (!ret && cmd.npages != n)
+			ret = -EIO;
+	}
+	if (!ret)
+		ret = shadow_map(s->c.fd, REL_IOVA + REL_ENTRIES * 2 * pg,
+				 REL_GPA + REL_BYTES, 1);
+	if (ret)
+		return error("%s: setting up %d entries of a 4 GiB registration: %s",
+			     s->path, REL_ENTRIES, strerror(-ret));
+	ret = shadow_cmd(s->c.fd, &st);
+	if (ret || st.shadow_pages != REL_ENTRIES + 1 ||
+	    st.charged_pages != REL_ENTRIES + 1)
+		return error("%s: %llu pages shadowed and %llu charged, not %d (%s)",
+			     s->path, (unsigned long long)st.shadow_pages,
+			     (unsigned long long)st.charged_pages,
+			     REL_ENTRIES + 1, strerror(-ret));
+	return 0;
+}
+
+static int op_release_other(struct side *s, int i)
+{
+	return unmap_dma(s->c.fd, REL_GPA + REL_BYTES, pg, pg);
+}
+
+static int op_release(struct side *s, int i)
+{
+	struct vfio_kvm_iommu_test_cmd st = { .op = VFIO_KVM_IOMMU_TEST_STATS };
+	int ret = unmap_dma(s->c.fd, REL_GPA, REL_BYTES, REL_BYTES);
+
+	if (ret)
+		return ret;
+	/* untimed to the microsecond: a few ioctls against 100k entries */
+	ret = shadow_cmd(s->c.fd, &st);
+	return ret ? ret : st.shadow_pages || st.charged_pages ? -EBUSY : 0;
+}
+
 /* @reps operations @op, timed (rounds 0..R-1) or counted (round R). */
 static int measure(struct side *s, const char *what, const char *path,
 		   int (*op)(struct side *, int), int reps, int round)
@@ -728,6 +804,13 @@ static int side_round(struct side *s, int round)
 			return error("%s: removing %d entries: %s", s->path,
 				     SAME_ENTRIES, strerror(-ret));
 	}
+	if (is_shadow(s) && s->reg_flags) {
+		if (release_setup(s) ||
+		    measure(s, "release-other", s->path, op_release_other, 1,
+			    round) ||
+		    measure(s, "release", s->path, op_release, 1, round))
+			return -1;
+	}
 	side_close(s);
 	return 0;
 }
@@ -752,6 +835,30 @@ static void refresh_sets(void)
 		set_a[i] = perm[i];
 		set_b[i] = perm[REFRESH_ENTRIES + i];
 	}
+}
+
+/* REL_BYTES of address space over REL_MEMFD of memory, mapped again and again */
+static int release_mem(void)
+{
+	uint64_t off;
+	int fd;
+
+	fd = memfd_create("vfio_bench", 0);
+	if (fd < 0 || ftruncate(fd, REL_MEMFD))
+		return error("memfd of %llu bytes: %s",
+			     (unsigned long long)REL_MEMFD, strerror(errno));
+	rel_mem = mmap(NULL, REL_BYTES, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (rel_mem == MAP_FAILED)
+		return error("reserving %llu bytes: %s",
+			     (unsigned long long)REL_BYTES, strerror(errno));
+	for (off = 0; off < REL_BYTES; off += REL_MEMFD)
+		if (mmap(rel_mem + off, REL_MEMFD, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED, fd, 0) != rel_mem + off)
+			return error("mapping the memfd at +0x%llx: %s",
+				     (unsigned long long)off, strerror(errno));
+	close(fd);
+	return 0;
 }
 
 static int bench_shadow(void)
@@ -779,6 +886,8 @@ static int bench_shadow(void)
 	madvise(mem, size, MADV_HUGEPAGE);
 	memset(mem, 1, size);
 	refresh_sets();
+	if (release_mem())
+		return 1;
 
 	if (vfio_container_init(&sides[0].c))
 		return error("cannot open a container"), 1;
@@ -790,6 +899,9 @@ static int bench_shadow(void)
 	vfio_container_cleanup(&sides[0].c);
 	printf("bench: meta rounds=%d page_reps=%d run_bytes=%zu run_reps=%d refresh_entries=%d same_entries=%d\n",
 	       rounds, PAGE_REPS, size, RUN_REPS, REFRESH_ENTRIES, SAME_ENTRIES);
+	if (n > 1)
+		printf("bench: meta release_entries=%d release_bytes=%llu\n",
+		       REL_ENTRIES, (unsigned long long)REL_BYTES);
 
 	/*
 	 * Each round runs every path, one after the other, starting with

@@ -815,6 +815,7 @@ class BenchReportTest(unittest.TestCase):
     META = ("bench: meta rounds=3 page_reps=256 run_bytes=4194304 run_reps=8 refresh_entries=256"
             " same_entries=65536")
     SAME = "pins=0 unpins=0 map=0 unmap=0 sync=0 sync_map=0 qi=0 ioctls=1"
+    RELEASE = "pins=0 unpins=100000 map=0 unmap=100000 sync=1 sync_map=0 qi=1 ioctls=2"
 
     @staticmethod
     def shadow_lines(paths, type1=30000, shadow=10000, refresh_shadow=1000000, rounds=3):
@@ -829,6 +830,9 @@ class BenchReportTest(unittest.TestCase):
                 if p != "type1":
                     out.append(f"bench: time register {p} {5 * t + r}")
                     out.append(f"bench: time refresh-same {p} {65536 * 500 + r}")
+                if p == "shadow-od":
+                    out.append(f"bench: time release {p} {100000 * 800 + r}")
+                    out.append(f"bench: time release-other {p} {20000000 + r}")
             if "shadow" in paths:
                 out.append(f"bench: time refresh shadow-ioctl {2 * refresh_shadow + r}")
         for p in paths:
@@ -838,6 +842,10 @@ class BenchReportTest(unittest.TestCase):
                 out.append(f"bench: count {c} {p} pins=1 unpins=1 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2")
             if p != "type1":
                 out.append(f"bench: count refresh-same {p} {BenchReportTest.SAME}")
+            if p == "shadow-od":
+                out.append(f"bench: count release {p} {BenchReportTest.RELEASE}")
+                out.append(f"bench: count release-other {p} pins=0 unpins=1 map=0 unmap=1 sync=1"
+                           " sync_map=0 qi=1 ioctls=1")
         if "shadow" in paths:
             out.append("bench: count refresh shadow-ioctl pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=256")
         return out
@@ -847,7 +855,7 @@ class BenchReportTest(unittest.TestCase):
                 drop=None, extra=()):
         out = ["bench: meta bar_bytes=1073741824 rounds=3",
                "bench: count bar type1 pins=0 unpins=0 map=1 unmap=1 sync=1 sync_map=1 qi=1 ioctls=2",
-               cls.META]
+               cls.META, "bench: meta release_entries=100000 release_bytes=4294967296"]
         out += ["bench: pgsize bar type1 4k=0 2m=0 1g=1 bytes=1073741824"] * (rounds + 1)
         out += [f"bench: time bar type1 {90000 + r} map=20000 unmap={70000 + r}" for r in range(rounds)]
         out += cls.shadow_lines(("type1", "shadow", "shadow-od"), type1, shadow, refresh_shadow,
@@ -889,6 +897,29 @@ class BenchReportTest(unittest.TestCase):
         self.assertIn("ioctls=256", out)
         # a time: median (min .. max) over the rounds
         self.assertIn("30.00 us (30.00 .. 30.00)", out)
+
+    def test_release_of_a_registration(self):
+        rc, out = self.report(self.patched())
+        self.assertEqual(rc, 0, out)
+        self.assertIn("UNMAP_DMA of a 4 GiB registration (pinned on demand) that 100000 shadow"
+                      " entries use", out)
+        self.assertRegex(out, r"release +80\.00 ms \(80\.00 \.\. 80\.00\), per entry removed 800 ns")
+        self.assertIn("IOTLB syncs: 1 (one, for the one domain)", out)
+        # rows, counts or the meta missing: no report
+        for drop in ("time release shadow-od", "count release-other", "release_entries"):
+            rc, out = self.report(self.patched(drop=drop))
+            self.assertEqual(rc, 1, drop)
+            self.assertNotIn("IOTLB syncs", out)
+        # counters that saw no removal prove nothing
+        rc, out = self.report(self.patched(drop="count release shadow-od", extra=[
+            "bench: count release shadow-od pins=0 unpins=0 map=0 unmap=0 sync=0 sync_map=0"
+            " qi=0 ioctls=2"]))
+        self.assertEqual(rc, 1, out)
+        self.assertIn("release counted 0 unpins and 0 unmap calls for 100000 entries", out)
+        rc, out = self.report(self.patched(drop="count release shadow-od", extra=[
+            "bench: count release shadow-od " + self.RELEASE.replace("sync=1", "sync=7")]))
+        self.assertEqual(rc, 0, out)
+        self.assertIn("IOTLB syncs: 7 (NOT one per domain)", out)
 
     def test_missed_refresh_target_fails(self):
         # type1 only 3x the shadow path's refresh
