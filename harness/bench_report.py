@@ -32,7 +32,10 @@ Targets:
      map or unmap call, no IOTLB sync or invalidation, no pin or unpin.
 Without a target, the release of a 4 GiB registration with 100k scattered
 shadow entries: its time, and the unpins, unmap calls and IOTLB syncs it
-made (one sync per domain is what the backend promises).
+made. The backend gathers a removal's invalidations per domain, but
+intel-iommu syncs before adding a page apart from the gathered range, so
+scattered entries cost a sync each; fewer syncs than unmap calls is all
+that can be asked of it.
 Exit status 1 if a target is missed or a run's lines are missing or bad.
 """
 import io
@@ -308,8 +311,11 @@ def release(d, path):
         if c["unpins"] < entries or c["unmap"] < entries:
             raise Bad(f"{path}: {case} counted {c['unpins']:g} unpins and {c['unmap']:g}"
                       f" unmap calls for {entries} entries")
-        print(f"    {'':14} IOTLB syncs: {c['sync']:g}"
-              f" ({'one, for the one domain' if c['sync'] == 1 else 'NOT one per domain'})")
+        if c["sync"] > c["unmap"]:
+            raise Bad(f"{path}: {case} counted {c['sync']:g} IOTLB syncs for"
+                      f" {c['unmap']:g} unmap calls: more than one per removed page")
+        print(f"    {'':14} IOTLB syncs: {c['sync']:g} (intel-iommu syncs before each page"
+              " apart from the gathered range)")
 
 
 def main():

@@ -73,7 +73,8 @@ run_kunit kunit-um "$OUT/kunit-um" --arch=um --make_options CC="ccache gcc" \
 s390_kunit_args kunit-s390
 (
 	flock 9
-	run_kunit kunit-s390 "$S390_KUNIT_OUT" "${kargs[@]}"
+	run_kunit kunit-s390 "$S390_KUNIT_OUT" "${kargs[@]}" \
+		--kernel_args="$KUNIT_KERNEL_ARGS"
 	# Again with the VFIO_KVM_IOMMU backend a module KUnit never loads:
 	# KVM's symbol_get()s of it fail (suites that need the backend skip).
 	# It starts from a copy of the first s390 build, so that only what
@@ -86,6 +87,7 @@ s390_kunit_args kunit-s390
 	fi
 ) 9>"$S390_KUNIT_OUT.lock"
 s390_kunit_args kunit-s390-module
-run_kunit kunit-s390-module "$OUT/kunit-s390-backend-module" "${kargs[@]}"
+run_kunit kunit-s390-module "$OUT/kunit-s390-backend-module" "${kargs[@]}" \
+	--kernel_args="$KUNIT_KERNEL_ARGS"
 
 ! grep -q '^fail' "$RESULTS/kunit.tsv"

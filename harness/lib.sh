@@ -177,8 +177,9 @@ kunit_args() {
 S390_KUNIT_OUT=$OUT/kunit-s390
 # The s390 KUnit kernels boot with memory in ZONE_MOVABLE, so that the
 # suites can test what a long-term pin does with memory it must migrate
-# first. UML parses early parameters only after its zones are set up, so
-# movablecore= does nothing there (harness/expected-runs).
+# first (harness/kunit.sh gives it to "kunit.py run"; "build" takes no
+# kernel arguments). UML parses early parameters only after its zones are
+# set up, so movablecore= does nothing there (harness/expected-runs).
 KUNIT_KERNEL_ARGS=movablecore=256M
 KUNIT_PY=$KSRC/tools/testing/kunit/kunit.py
 # s390_kunit_args <kunit-s390|kunit-s390-module>: kunit.py's common
@@ -190,7 +191,6 @@ s390_kunit_args() {
 	kargs+=(--arch=s390 --cross_compile=s390x-linux-gnu-
 		--make_options CC="ccache s390x-linux-gnu-gcc"
 		--qemu_args="-device virtio-rng-pci -device virtio-rng-pci"
-		--kernel_args="$KUNIT_KERNEL_ARGS"
 		--kunitconfig="$CONFIGS/kunit-debug.kunitconfig"
 		--kunitconfig="$CONFIGS/s390-guest.config")
 	case $1 in
